@@ -1,0 +1,129 @@
+/* rir.h — the Region IR: data structures, builder, printer, verifier,
+ * lowering from the core AST, and the CTRR pass pipeline.
+ *
+ * A module holds functions; a function holds basic blocks of instructions
+ * over numbered virtual registers (%0, %1, ...).  Registers are not SSA: a
+ * register may be assigned in several blocks (locals, if-results); the
+ * backend gives each an alloca and lets mem2reg/SROA clean up.  Register %0
+ * of every function is its result region — the implicit first parameter —
+ * and has kind RK_REGION.  Every instruction carries the span of the source
+ * it came from.  The textual form is specified in docs/REGION_IR.md.
+ *
+ * Prefix: ir_ (functions), Rir (types).  Only depends on frontend/ and
+ * rt/omni.h (for OVal encodings, built-in ids, type annotations).
+ */
+#ifndef OMNI_RIR_H
+#define OMNI_RIR_H
+
+#include "../frontend/frontend.h"
+#include "../rt/omni.h"
+
+enum {
+    RF_PURE    = 1 << 0,
+    RF_MAYFAIL = 1 << 1,  /* can raise a runtime error (needs its span) */
+    RF_BARRIER = 1 << 2,  /* a pointer store through the store barrier */
+    RF_ALLOC   = 1 << 3,  /* allocates in its `region` operand */
+    RF_CALL    = 1 << 4,
+    RF_TERM    = 1 << 5,  /* ends a block */
+};
+
+typedef enum {
+#define RIR_OP(id, name, flags) RIR_##id,
+#include "ops.h"
+#undef RIR_OP
+    RIR__COUNT
+} RirOp;
+
+extern const char *const ir_op_names[RIR__COUNT];
+extern const unsigned ir_op_flags[RIR__COUNT];
+
+enum { RIF_TAIL = 1 };   /* RirInstr.flags: call in tail position */
+
+typedef struct RirInstr {
+    uint16_t op;        /* RirOp */
+    uint16_t flags;     /* RIF_* */
+    int32_t dst;        /* result register, -1 if none */
+    int32_t nargs;
+    int32_t *args;      /* operand registers */
+    int32_t region;     /* region operand (alloc `in %r`, transmigrate `to`, region ops), -1 if none */
+    int32_t region2;    /* transmigrate `from`, -1 if none */
+    int64_t imm;        /* CONST: raw OVal; PARAM/ENV_REF: index; PRIM: OmniBuiltinId;
+                           CLOSURE_NEW/CALL_KNOWN: function index; CONST_STR/CONST_DATUM:
+                           module const index; CHECK_PARAM: OmniAnn */
+    double fimm;        /* CONST_FLOAT */
+    const char *name;   /* GLOBAL_*: global name; CONST_SYM: symbol; CHECK_PARAM: parameter name */
+    int32_t target[2];  /* JMP: target[0]; BR: then, else (block ids) */
+    Span span;
+} RirInstr;
+
+typedef struct RirBlock {
+    int id;
+    RirInstr *instrs;
+    int n, cap;
+} RirBlock;
+
+typedef enum { RK_VALUE = 0, RK_REGION = 1 } RirRegKind;
+
+typedef struct RirFunc {
+    const char *name;     /* unique in the module and valid as a symbol, e.g. "fact", "lambda.3" */
+    const char *display;  /* what #<fn ...> prints */
+    int index;            /* position in module->funcs */
+    int nparams;          /* required value parameters */
+    bool has_rest;        /* one more parameter: the list of the rest */
+    int nfree;            /* captured values (env.ref 0..nfree-1) */
+    bool is_entry;        /* the unit's top-level code: takes only the region, C convention */
+    int nregs, regcap;
+    uint8_t *reg_kind;    /* RirRegKind per register */
+    RirBlock **blocks;    /* blocks[0] is the entry block */
+    int nblocks, blockcap;
+    Span span;
+} RirFunc;
+
+typedef struct RirModule {
+    FeArena *arena;       /* everything of the module lives here */
+    const char *name;     /* unique per unit; prefix of every emitted symbol */
+    RirFunc **funcs;
+    int nfuncs, funccap;
+    Datum **consts;       /* quoted data and string literals */
+    int nconsts, constcap;
+    RirFunc *entry;
+} RirModule;
+
+/* ---------------------------------------------------------------- builder */
+RirModule *ir_module_new(FeArena *a, const char *name);
+RirFunc   *ir_func_new(RirModule *m, const char *name, const char *display, Span span);
+int        ir_new_reg(RirFunc *f, RirRegKind kind);
+RirBlock  *ir_new_block(RirFunc *f);
+/* Appends an instruction (copied) to block b; returns a pointer to it. */
+RirInstr  *ir_emit(RirFunc *f, RirBlock *b, const RirInstr *proto);
+/* An instruction prototype with dst/region/region2/targets = -1. */
+RirInstr   ir_instr(RirOp op, Span span);
+int        ir_add_const(RirModule *m, Datum *d);
+bool       ir_block_terminated(const RirBlock *b);
+
+/* ---------------------------------------------------------------- printer */
+void ir_print_module(FILE *out, const RirModule *m);
+void ir_print_func(FILE *out, const RirModule *m, const RirFunc *f);
+
+/* ---------------------------------------------------------------- verifier */
+/* Checks structural invariants (every block terminated, operands defined in
+ * range and of the right kind, targets valid, ...).  Prints each violation
+ * as "rir verify: @func bbN: ..." to `out`; returns the number found. */
+int ir_verify_module(FILE *out, const RirModule *m);
+
+/* ---------------------------------------------------------------- lowering */
+/* Lowers one expanded unit (the A_SEQ from fe_expand_unit) into a module
+ * whose entry function runs the top-level forms in order and returns the
+ * value of the last one. */
+RirModule *ir_lower_unit(FeArena *a, const Ast *unit, const char *module_name);
+
+/* ---------------------------------------------------------------- passes */
+typedef struct IrPassOptions {
+    bool verify_each;        /* run the verifier after every pass (debug builds) */
+    const char *dump_after;  /* print the module after the pass of this name, or "all" */
+    FILE *dump_out;
+} IrPassOptions;
+/* Runs the CTRR pipeline in order (see ir/passes.c). Returns 0 on success. */
+int ir_run_passes(RirModule *m, const IrPassOptions *opt);
+
+#endif

@@ -1,0 +1,302 @@
+/* omni.h — the OmniLisp runtime ABI.
+ *
+ * This header is the contract between compiled OmniLisp code (emitted by
+ * llvm_backend/), the hot helpers compiled to bitcode (rt/hot.c) and the rest
+ * of the runtime library (libomni_rt.a).  It fixes the value representation,
+ * the object layouts, the calling convention of compiled functions and of
+ * built-ins, and the region / error entry points.  Everything here is plain
+ * C: no LLVM, no frontend types.
+ */
+#ifndef OMNI_H
+#define OMNI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Values: tagged 64-bit words.
+ *
+ *   ...xxx1   fixnum: 63-bit signed integer n stored as (n << 1) | 1.
+ *             a + b  = a + (b - 1); a - b = a - b + 1 (no untagging).
+ *   ...x000   pointer to a boxed object (8-byte aligned, never NULL).
+ *   ...x010   special constants (false, true, (), nothing, unbound).
+ *   ...x100   character: code point << 3 | 4.
+ * ------------------------------------------------------------------------ */
+typedef uint64_t OVal;
+
+#define OMNI_FALSE    ((OVal)0x02)
+#define OMNI_TRUE     ((OVal)0x0A)
+#define OMNI_NIL      ((OVal)0x12) /* the empty list () */
+#define OMNI_NOTHING  ((OVal)0x1A)
+#define OMNI_UNBOUND  ((OVal)0x22) /* internal: an undefined global slot */
+
+#define OMNI_FIX_MIN  (-((int64_t)1 << 62))
+#define OMNI_FIX_MAX  (((int64_t)1 << 62) - 1)
+
+static inline bool    omni_is_fix(OVal v)   { return (v & 1) != 0; }
+static inline OVal    omni_fix(int64_t n)   { return ((uint64_t)n << 1) | 1; }
+static inline int64_t omni_fixval(OVal v)   { return (int64_t)v >> 1; }
+static inline bool    omni_is_ptr(OVal v)   { return (v & 7) == 0; }
+static inline bool    omni_is_char(OVal v)  { return (v & 7) == 4; }
+static inline OVal    omni_char(uint32_t c) { return ((uint64_t)c << 3) | 4; }
+static inline uint32_t omni_charval(OVal v) { return (uint32_t)(v >> 3); }
+static inline OVal    omni_bool(bool b)     { return b ? OMNI_TRUE : OMNI_FALSE; }
+static inline bool    omni_truthy(OVal v)   { return v != OMNI_FALSE && v != OMNI_NOTHING; }
+
+/* ------------------------------------------------------------------------
+ * Boxed objects.  Every boxed object starts with an OHdr.  Type ids come
+ * from rt/types.def (one X-macro row per type) and index the type registry.
+ * ------------------------------------------------------------------------ */
+typedef enum {
+#define OMNI_TYPE(id, name, cstruct) OT_##id,
+#include "types.def"
+#undef OMNI_TYPE
+    OT__COUNT
+} OmniType;
+
+typedef struct OHdr {
+    uint32_t type;  /* OmniType */
+    uint32_t flags; /* OHF_* */
+} OHdr;
+
+enum {
+    OHF_STATIC = 1u << 0, /* lives in the immortal static region */
+};
+
+typedef struct Region Region;
+typedef struct OmniLoc OmniLoc;
+typedef struct OClosure OClosure;
+
+typedef struct OPair   { OHdr h; OVal car, cdr; } OPair;
+typedef struct OFloat  { OHdr h; double d; } OFloat;
+typedef struct OString { OHdr h; int64_t len; char data[]; } OString; /* NUL-terminated, UTF-8 */
+typedef struct OSymbol { OHdr h; uint64_t hash; int64_t len; char name[]; } OSymbol; /* interned, static */
+typedef struct OArray  { OHdr h; int64_t len, cap; OVal *items; } OArray;  /* items: region memory */
+typedef struct ODictEntry { OVal key, val; uint64_t hash; } ODictEntry;
+typedef struct ODict {
+    OHdr h;
+    int64_t count;      /* live entries */
+    int64_t used;       /* entries[] slots used (incl. removed: key == OMNI_UNBOUND) */
+    int64_t cap;        /* entries[] capacity */
+    int64_t nindex;     /* index[] size (power of two), 0 if none */
+    ODictEntry *entries;/* insertion order */
+    int32_t *index;     /* open addressing: -1 empty, -2 deleted, else entry number */
+} ODict;
+typedef struct OAtom   { OHdr h; OVal val; } OAtom;
+typedef struct OBox    { OHdr h; OVal val; } OBox;   /* a captured variable that is assigned */
+
+/* Generic entry of a function value: C calling convention, any argument
+ * count.  Checks arity (error at `loc`), builds the rest list, and calls the
+ * body.  Used by apply, by built-ins that call functions (map, foldl, ...)
+ * and by compiled code when the fast path does not apply. */
+typedef OVal (*OmniGenericFn)(Region *r, OClosure *self, const OmniLoc *loc,
+                              int64_t argc, OVal *argv);
+
+/* A function value.  `code` is the fast entry of a compiled function with
+ * the LLVM `tailcc` convention and exactly `fast_arity` value arguments:
+ *     tailcc OVal code(Region *r, OClosure *self, OVal a0, ..., OVal a{n-1})
+ * fast_arity is -1 when there is no such entry (built-ins, functions with a
+ * rest parameter): callers then go through `generic`.  A function with a
+ * rest parameter has `code` taking nreq + 1 arguments (the last is the list
+ * of the rest), reached only through `generic`. */
+struct OClosure {
+    OHdr h;
+    void *code;
+    OmniGenericFn generic;
+    int32_t fast_arity;  /* == argc → may call `code` directly */
+    int32_t nreq;        /* required parameters */
+    int32_t has_rest;    /* 1 if a rest parameter collects extras */
+    int32_t nfree;       /* captured values in free[] */
+    const char *name;    /* for #<fn name> and messages; static string */
+    const void *builtin; /* OmniBuiltin* for built-ins, else NULL */
+    OVal free[];
+};
+
+/* ------------------------------------------------------------------------
+ * Source locations.  Compiled code passes a pointer to a constant OmniLoc
+ * to every helper that can fail, so a runtime error names the failing call.
+ * ------------------------------------------------------------------------ */
+struct OmniLoc {
+    const char *file;
+    int32_t line, col;
+};
+
+/* ------------------------------------------------------------------------
+ * Regions (rt/region.c).  Issue 2: every allocation may go into the caller's
+ * result region; the control block already carries what CTRR needs.
+ * ------------------------------------------------------------------------ */
+Region *omni_region_new(Region *parent);      /* a scope region */
+void    omni_region_exit(Region *r);          /* scope ends: scope_alive = 0 */
+void    omni_region_retain(Region *r);        /* external_rc++ */
+void    omni_region_release(Region *r);       /* external_rc-- */
+void    omni_region_tether(Region *r);        /* tether_count++ */
+void    omni_region_untether(Region *r);      /* tether_count-- */
+Region *omni_region_of(OVal v);               /* NULL for immediates and static objects */
+Region *omni_region_global(void);             /* the program's outermost region */
+void   *omni_region_alloc_slow(Region *r, size_t n);
+OVal    omni_transmigrate(OVal v, Region *from, Region *to);
+
+/* ------------------------------------------------------------------------
+ * Errors (rt/error.c).  All are noreturn: they print
+ *     error: <message>
+ *       at <file>:<line>:<col>
+ * and unwind to the innermost recovery point (REPL) or exit(1).
+ * ------------------------------------------------------------------------ */
+_Noreturn void omni_raise(const OmniLoc *loc, const char *fmt, ...);
+_Noreturn void omni_err_type(const OmniLoc *loc, const char *who, const char *expected, OVal got);
+_Noreturn void omni_err_unbound(const OmniLoc *loc, const char *name);
+_Noreturn void omni_err_arity(const OmniLoc *loc, OVal fn, int64_t got);
+_Noreturn void omni_err_not_fn(const OmniLoc *loc, OVal v);
+_Noreturn void omni_err_overflow(const OmniLoc *loc, const char *who);
+_Noreturn void omni_err_divzero(const OmniLoc *loc, const char *who);
+_Noreturn void omni_err_param_type(const OmniLoc *loc, const char *fn, const char *param,
+                                   const char *expected, OVal got);
+
+/* ------------------------------------------------------------------------
+ * Calls and globals.
+ * ------------------------------------------------------------------------ */
+/* Call any function value with argc arguments (C convention). */
+OVal omni_apply(Region *r, const OmniLoc *loc, OVal fn, int64_t argc, OVal *argv);
+/* A global's slot, created (holding OMNI_UNBOUND) on first use.  Slots never
+ * move, so compiled code may cache the pointer. */
+OVal *omni_global_slot(const char *name);
+const char *omni_global_name(OVal *slot);      /* for the unbound message */
+/* Iterate global names (REPL completion).  Returns NULL past the end. */
+const char *omni_global_name_at(size_t i);
+
+/* Interned symbol (static, immortal). */
+OVal omni_intern(const char *name, int64_t len);
+/* A literal string in the static region. */
+OVal omni_static_string(const char *bytes, int64_t len);
+OVal omni_static_float(double d);
+OVal omni_static_cons(OVal car, OVal cdr);
+OVal omni_static_array(int64_t n, const OVal *items);
+OVal omni_static_dict(int64_t n, const OVal *kvs); /* n pairs, kvs[2n] */
+
+/* Closures.  Allocated in r with nfree uninitialised free slots. */
+OVal omni_make_closure(Region *r, void *code, OmniGenericFn generic, int32_t nreq,
+                       int32_t has_rest, const char *name, int32_t nfree);
+
+/* ------------------------------------------------------------------------
+ * Built-ins (rt/builtins.def, one row each).  C ABI:
+ *   fixed arity n:  OVal omni_b_<cname>(Region *r, const OmniLoc *loc, OVal a0, ..., OVal a{n-1})
+ *   variadic:       OVal omni_bv_<cname>(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
+ * `r` is the region the result must live in.
+ * ------------------------------------------------------------------------ */
+typedef enum { OB_FIXED = 0, OB_VARIADIC = 1 } OmniBuiltinKind;
+
+typedef struct OmniBuiltin {
+    const char *name;   /* OmniLisp name, e.g. "string-length" */
+    const char *cname;  /* C symbol, e.g. "omni_b_string_length" */
+    void *fn;
+    int16_t min, max;   /* arity; max == -1: unbounded */
+    uint8_t kind;       /* OmniBuiltinKind */
+    uint8_t flags;      /* OBF_* */
+} OmniBuiltin;
+
+enum {
+    OBF_ALLOC = 1,  /* may allocate in r */
+    OBF_HOT   = 2,  /* defined in rt/hot.c: inlined from bitcode */
+    OBF_CALLS = 4,  /* may call function values */
+    OBF_HIDDEN = 8, /* internal, used by expansions; not a global name */
+};
+
+typedef enum {
+#define OMNI_BUILTIN(name, cname, kind, min, max, flags) OMNI_BI_##cname,
+#include "builtins.def"
+#undef OMNI_BUILTIN
+    OMNI_BI__COUNT
+} OmniBuiltinId;
+
+extern const OmniBuiltin omni_builtins[OMNI_BI__COUNT];
+
+/* Declarations of every built-in's C function. */
+#define OMNI_ARGS_0
+#define OMNI_ARGS_1 , OVal
+#define OMNI_ARGS_2 , OVal, OVal
+#define OMNI_ARGS_3 , OVal, OVal, OVal
+#define OMNI_BUILTIN(name, cname, kind, min, max, flags) OMNI_DECL_##kind(cname, min)
+#define OMNI_DECL_OB_FIXED(cname, n) OVal omni_b_##cname(Region *, const OmniLoc * OMNI_ARGS_##n);
+#define OMNI_DECL_OB_VARIADIC(cname, n) OVal omni_bv_##cname(Region *, const OmniLoc *, int64_t, OVal *);
+#include "builtins.def"
+#undef OMNI_BUILTIN
+
+/* ------------------------------------------------------------------------
+ * Type annotations on parameters: {Int} {Float} ... checked at call time.
+ * ------------------------------------------------------------------------ */
+typedef enum {
+    OMNI_ANN_ANY = 0, OMNI_ANN_INT, OMNI_ANN_FLOAT, OMNI_ANN_STRING, OMNI_ANN_BOOL,
+    OMNI_ANN_LIST, OMNI_ANN_ARRAY, OMNI_ANN_DICT, OMNI_ANN_FN, OMNI_ANN_SYMBOL,
+    OMNI_ANN_CHAR, OMNI_ANN__COUNT
+} OmniAnn;
+/* Returns v, or raises "f: parameter x expects Int, got ..." */
+OVal omni_check_param(OVal v, int32_t ann, const char *fn, const char *param, const OmniLoc *loc);
+
+/* ------------------------------------------------------------------------
+ * Hot helpers (rt/hot.c; inlined into compiled code from bitcode).
+ * ------------------------------------------------------------------------ */
+void *omni_alloc(Region *r, size_t n);               /* bump fast path, 8-byte aligned */
+OVal  omni_make_float(Region *r, double d);
+OVal  omni_box_new(Region *r, OVal v);
+OVal  omni_box_get(OVal box);
+void  omni_box_set(OVal box, OVal v);                /* through the store barrier */
+/* Store barrier: every pointer store into a heap object or global slot.
+ * `owner` is the object written into (0 for a global slot). */
+void  omni_store(OVal owner, OVal *slot, OVal v);
+OVal  omni_global_get(OVal *slot, const OmniLoc *loc); /* unbound check */
+void  omni_global_set(OVal *slot, OVal v, const OmniLoc *loc); /* set!: must be bound */
+void  omni_global_def(OVal *slot, OVal v);
+/* Fast-path check for compiled calls: returns the code pointer of `f` if it
+ * is a closure with fast_arity == argc, else NULL (caller uses omni_apply). */
+void *omni_fast_code(OVal f, int32_t argc);
+
+/* Runtime start-up (types, symbols, globals, built-in values).  Idempotent. */
+void omni_rt_init(int argc, char **argv);
+/* At exit: flush output, print --region-stats if enabled. */
+void omni_rt_fini(void);
+
+/* Printing (rt/print.c). */
+#include <stdio.h>
+void omni_print(FILE *out, OVal v, bool write_form);
+/* Returns a malloc'd string of v's display/write form. */
+char *omni_to_cstring(OVal v, bool write_form);
+
+/* Structural equality and hashing (rt/equal.c). */
+bool     omni_equal(OVal a, OVal b);
+uint64_t omni_hash(OVal v);
+
+/* Type registry (rt/types.c): one TypeMeta per OmniType. */
+typedef struct OmniTypeMeta {
+    const char *name;
+    size_t size;            /* fixed size, or header size for variable-length */
+    size_t (*size_of)(OVal v);                          /* bytes of this object */
+    OVal (*clone)(Region *to, OVal v);                  /* shallow copy into `to` */
+    void (*trace)(OVal v, void (*visit)(OVal *slot, void *ctx), void *ctx); /* each OVal field */
+    bool (*equal)(OVal a, OVal b);
+    uint64_t (*hash)(OVal v);
+    void (*print)(FILE *out, OVal v, bool write_form);
+} OmniTypeMeta;
+extern const OmniTypeMeta omni_types[OT__COUNT];
+
+static inline uint32_t omni_type_of_ptr(OVal v) { return ((OHdr *)(uintptr_t)v)->type; }
+static inline bool omni_is_type(OVal v, uint32_t t) { return omni_is_ptr(v) && omni_type_of_ptr(v) == t; }
+
+/* ------------------------------------------------------------------------
+ * Execution environment (rt/stack.c): run `fn(arg)` on a thread with a big
+ * stack (guard page + alternate signal stack).  Runtime errors and stack
+ * overflow inside `fn` unwind to the innermost omni_try.
+ * ------------------------------------------------------------------------ */
+int  omni_run_with_big_stack(int (*fn)(void *), void *arg);
+/* Run `fn(arg)`; returns 0 if it finished, 1 if it raised an error (already
+ * printed).  Nestable. */
+int  omni_try(void (*fn)(void *), void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,94 @@
+/* rt_internal.h — what the runtime's core (regions, objects, numbers,
+ * strings, dicts, printing) offers the rest of rt/ (the built-ins).
+ * Not part of the ABI seen by compiled code: that is omni.h.
+ */
+#ifndef OMNI_RT_INTERNAL_H
+#define OMNI_RT_INTERNAL_H
+
+#include "omni.h"
+#include <stdarg.h>
+
+/* ---- object access (no checks) ---- */
+#define OMNI_PTR(T, v) ((T *)(uintptr_t)(v))
+#define OMNI_VAL(p)    ((OVal)(uintptr_t)(p))
+
+/* ---- checked access: raise "who: expected <T>, got <v>" at loc ---- */
+int64_t  omni_want_fix(const OmniLoc *loc, const char *who, OVal v);
+double   omni_want_double(const OmniLoc *loc, const char *who, OVal v); /* Int or Float */
+OString *omni_want_string(const OmniLoc *loc, const char *who, OVal v);
+OPair   *omni_want_pair(const OmniLoc *loc, const char *who, OVal v);
+OArray  *omni_want_array(const OmniLoc *loc, const char *who, OVal v);
+ODict   *omni_want_dict(const OmniLoc *loc, const char *who, OVal v);
+OAtom   *omni_want_atom(const OmniLoc *loc, const char *who, OVal v);
+OSymbol *omni_want_symbol(const OmniLoc *loc, const char *who, OVal v);
+void     omni_want_fn(const OmniLoc *loc, const char *who, OVal v);
+/* Name of v's type for messages: "Int", "Float", "String", "Pair", "()", ... */
+const char *omni_type_name(OVal v);
+
+/* ---- numbers (the numeric tower: Int, Float; overflow is an error) ---- */
+bool omni_is_number(OVal v);
+bool omni_is_float(OVal v);
+static inline double omni_float_val(OVal v) { return ((OFloat *)(uintptr_t)v)->d; }
+/* Generic binary operations on any two numbers (Int/Float mixing,
+ * overflow → omni_err_overflow, / on Ints exact → Int else Float). */
+OVal omni_num_add(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal omni_num_sub(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal omni_num_mul(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal omni_num_div(Region *r, const OmniLoc *loc, OVal a, OVal b);
+/* -1, 0, 1; `who` names the operation in a type error. */
+int  omni_num_cmp(const OmniLoc *loc, const char *who, OVal a, OVal b);
+/* Int from an int64 that may be out of fixnum range (→ overflow error). */
+OVal omni_int_checked(const OmniLoc *loc, const char *who, int64_t n);
+
+/* ---- allocation helpers ---- */
+OVal     omni_cons_in(Region *r, OVal car, OVal cdr);
+OString *omni_string_alloc(Region *r, int64_t len);   /* data[len] = 0, rest uninitialised */
+OVal     omni_make_string(Region *r, const char *bytes, int64_t len);
+OVal     omni_array_new(Region *r, int64_t cap);
+/* Grows in the array's own region (region_of(array)); stores go through the barrier. */
+void     omni_array_push(OVal array, OVal v);
+void     omni_array_set(OVal array, int64_t i, OVal v);
+OVal     omni_atom_new(Region *r, OVal v);
+void     omni_atom_set(OVal atom, OVal v);           /* through the barrier */
+
+/* ---- dicts (insertion ordered; keys compared with equal?) ---- */
+OVal omni_dict_new(Region *r, int64_t cap);
+OVal omni_dict_get(OVal d, OVal key, OVal dflt);
+bool omni_dict_has(OVal d, OVal key);
+void omni_dict_put(OVal d, OVal key, OVal val);      /* grows in the dict's region */
+bool omni_dict_remove(OVal d, OVal key);
+
+/* ---- lists ---- */
+/* Length of a proper list, or -1 if v is not a proper list. */
+int64_t omni_list_length(OVal v);
+/* List of n values, allocated in r. */
+OVal omni_list_from(Region *r, int64_t n, const OVal *items);
+
+/* ---- growable byte buffer (malloc'd) for building strings and output ---- */
+typedef struct OmniBuf { char *p; size_t n, cap; } OmniBuf;
+void omni_buf_putc(OmniBuf *b, char c);
+void omni_buf_puts(OmniBuf *b, const char *s, size_t n);
+void omni_buf_printf(OmniBuf *b, const char *fmt, ...);
+/* Appends the display (write_form = false) or write form of v. */
+void omni_buf_value(OmniBuf *b, OVal v, bool write_form);
+void omni_buf_free(OmniBuf *b);
+/* Shortest round-trip text of a double, Python repr style ("1.0", "1e+16"). */
+void omni_format_double(char out[32], double d);
+
+/* ---- UTF-8 (strings are bytes; string-length/string-ref count code points) ---- */
+int64_t omni_utf8_length(const char *s, int64_t n);
+/* Byte offset of the i-th code point, or -1 if out of range. */
+int64_t omni_utf8_offset(const char *s, int64_t n, int64_t i);
+/* Decodes one code point at s (n bytes left); stores its byte length. */
+uint32_t omni_utf8_decode(const char *s, int64_t n, int *len);
+int omni_utf8_encode(uint32_t cp, char out[4]);
+
+/* ---- output (buffered stdout; flushed at exit and before errors) ---- */
+void omni_out_write(const char *s, size_t n);
+void omni_out_flush(void);
+
+/* ---- built-in function values (rt/builtins.c) ---- */
+/* Installs one global function value per non-hidden built-in. */
+void omni_builtins_install(void);
+
+#endif
