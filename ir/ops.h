@@ -31,7 +31,7 @@ RIR_OP(BOX_SET,      "box.set",      RF_BARRIER)         /* box.set %b, %v */
 RIR_OP(CLOSURE_NEW,  "closure.new",  RF_ALLOC)           /* %d = closure.new @<func imm>(%free...) in %r */
 /* calls */
 RIR_OP(CALL,         "call",         RF_CALL | RF_MAYFAIL) /* %d = call %f(%a...)        [flags: RIF_TAIL] */
-RIR_OP(CALL_KNOWN,   "call.known",   RF_CALL | RF_MAYFAIL) /* %d = call.known @<func imm> %clo(%a...) arity known to match */
+RIR_OP(CALL_KNOWN,   "call.known",   RF_CALL | RF_MAYFAIL) /* %d = call.known @<func imm> %clo(%a...): args[0] = closure, args[1..] = arguments; arity known to match */
 RIR_OP(PRIM,         "prim",         RF_MAYFAIL)         /* %d = prim <builtin imm>(%a...) [in %r if the builtin allocates] */
 RIR_OP(CHECK_PARAM,  "check.param",  RF_MAYFAIL)         /* check.param %v, <ann imm>, "<param name>" */
 /* regions */

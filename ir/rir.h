@@ -114,8 +114,9 @@ int ir_verify_module(FILE *out, const RirModule *m);
 /* ---------------------------------------------------------------- lowering */
 /* Lowers one expanded unit (the A_SEQ from fe_expand_unit) into a module
  * whose entry function runs the top-level forms in order and returns the
- * value of the last one. */
-RirModule *ir_lower_unit(FeArena *a, const Ast *unit, const char *module_name);
+ * value of the last one.  The session tells which built-in names the user
+ * has redefined (those are called as globals, not as built-ins). */
+RirModule *ir_lower_unit(FeArena *a, FeSession *s, const Ast *unit, const char *module_name);
 
 /* ---------------------------------------------------------------- passes */
 typedef struct IrPassOptions {
