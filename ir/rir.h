@@ -77,6 +77,7 @@ typedef struct RirFunc {
     RirBlock **blocks;    /* blocks[0] is the entry block */
     int nblocks, blockcap;
     Span span;
+    struct RirModule *module; /* owner (set by ir_func_new): its arena, functions, consts */
 } RirFunc;
 
 typedef struct RirModule {
@@ -104,6 +105,12 @@ bool       ir_block_terminated(const RirBlock *b);
 /* ---------------------------------------------------------------- printer */
 void ir_print_module(FILE *out, const RirModule *m);
 void ir_print_func(FILE *out, const RirModule *m, const RirFunc *f);
+/* Same, with IR_PRINT_* flags: IR_PRINT_SPANS appends "; file:line:col"
+ * to every instruction (off in the plain functions so FileCheck tests stay
+ * simple). */
+enum { IR_PRINT_SPANS = 1 };
+void ir_print_module_ex(FILE *out, const RirModule *m, unsigned flags);
+void ir_print_func_ex(FILE *out, const RirModule *m, const RirFunc *f, unsigned flags);
 
 /* ---------------------------------------------------------------- verifier */
 /* Checks structural invariants (every block terminated, operands defined in

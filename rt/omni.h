@@ -259,6 +259,9 @@ void *omni_fast_code(OVal f, int32_t argc);
 void omni_rt_init(int argc, char **argv);
 /* At exit: flush output, print --region-stats if enabled. */
 void omni_rt_fini(void);
+/* Enable the per-region accounting report of omni_rt_fini (omni-jit
+ * --region-stats; OMNI_REGION_STATS=1 in the environment does the same). */
+void omni_set_region_stats(bool on);
 
 /* Printing (rt/print.c). */
 #include <stdio.h>

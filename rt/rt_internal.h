@@ -39,6 +39,16 @@ OVal omni_num_div(Region *r, const OmniLoc *loc, OVal a, OVal b);
 int  omni_num_cmp(const OmniLoc *loc, const char *who, OVal a, OVal b);
 /* Int from an int64 that may be out of fixnum range (→ overflow error). */
 OVal omni_int_checked(const OmniLoc *loc, const char *who, int64_t n);
+/* IEEE-correct numeric relation: false whenever a NaN is involved (which
+ * omni_num_cmp cannot express: it returns 2 for unordered operands).
+ * Int/Float comparisons are exact. */
+enum { OMNI_REL_EQ, OMNI_REL_LT, OMNI_REL_GT, OMNI_REL_LE, OMNI_REL_GE };
+bool omni_num_rel(const OmniLoc *loc, const char *who, int rel, OVal a, OVal b);
+/* quot / rem / mod on any two numbers (Int pair → Int, else Float; a zero
+ * divisor is a division-by-zero error).  Slow paths of the hot built-ins. */
+OVal omni_num_quot(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal omni_num_rem(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal omni_num_mod(Region *r, const OmniLoc *loc, OVal a, OVal b);
 
 /* ---- allocation helpers ---- */
 OVal     omni_cons_in(Region *r, OVal car, OVal cdr);

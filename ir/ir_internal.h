@@ -1,0 +1,43 @@
+/* ir_internal.h — helpers shared by the files of ir/ (not part of the
+ * public contract in rir.h).
+ *
+ * The built-in table is rebuilt here from rt/builtins.def, so the compiler
+ * knows every built-in's name, arity and flags without linking the runtime
+ * (omni_builtins[] lives in libomni_rt, which the compiler library does not
+ * depend on).  Prefix: ir_.
+ */
+#ifndef OMNI_IR_INTERNAL_H
+#define OMNI_IR_INTERNAL_H
+
+#include "rir.h"
+
+typedef struct IrBuiltinInfo {
+    const char *name;   /* OmniLisp name ("cons", "%add2") */
+    int16_t min, max;   /* arity; max == -1: unbounded */
+    uint8_t flags;      /* OBF_* */
+} IrBuiltinInfo;
+
+extern const IrBuiltinInfo ir_builtins[OMNI_BI__COUNT];
+
+/* The id of the built-in called `name`, or -1. */
+int  ir_builtin_lookup(const char *name);
+/* True if `nargs` arguments fit the built-in's arity. */
+bool ir_builtin_arity_ok(int id, int nargs);
+
+/* True if the instruction allocates in its `region` operand: RF_ALLOC ops
+ * and prims of OBF_ALLOC built-ins. */
+bool ir_instr_allocates(const RirInstr *in);
+
+/* Printed name of an OmniAnn ("Int"), or NULL if out of range. */
+const char *ir_ann_name(int64_t ann);
+
+/* Growable arrays in the module arena (old storage is abandoned to the
+ * arena, which frees everything at once). */
+void *ir_grow(FeArena *a, void *old, int n, int *cap, size_t elem);
+
+/* The passes of the pipeline (ir/passes.c lists them in order), one file
+ * each: ir/pass_<name>.c. */
+void ir_pass_simplify(RirFunc *f);
+void ir_pass_region_place(RirFunc *f);
+
+#endif

@@ -1,0 +1,60 @@
+/* passes.c — the Region IR pass pipeline, listed in order.
+ *
+ * Every pass has the signature void ir_pass_<name>(RirFunc *) and lives in
+ * ir/pass_<name>.c; this table is the single place that says which passes
+ * run and in which order (the CTRR passes of later issues — escape
+ * analysis, scope regions, transmigration, tethering — are added here).
+ * Between passes the verifier can run (verify_each, on in debug builds), so
+ * a pass that breaks an invariant is named; dump_after prints the module
+ * after one pass (or "all") for FileCheck tests and debugging.
+ */
+#include <string.h>
+
+#include "ir_internal.h"
+
+typedef struct IrPass {
+    const char *name;
+    void (*run)(RirFunc *f);
+} IrPass;
+
+static const IrPass pipeline[] = {
+    { "simplify",     ir_pass_simplify },      /* CFG clean-up after lowering */
+    { "region-place", ir_pass_region_place },  /* a region for every allocation site */
+};
+
+enum { NPASSES = sizeof pipeline / sizeof pipeline[0] };
+
+int ir_run_passes(RirModule *m, const IrPassOptions *opt)
+{
+    IrPassOptions none = { 0 };
+    if (!opt)
+        opt = &none;
+    FILE *dump = opt->dump_out ? opt->dump_out : stderr;
+    const char *want = opt->dump_after && opt->dump_after[0] ? opt->dump_after : NULL;
+    if (want && strcmp(want, "all") != 0) {
+        bool known = false;
+        for (int p = 0; p < NPASSES; p++)
+            known |= strcmp(pipeline[p].name, want) == 0;
+        if (!known) {
+            fprintf(stderr, "rir: unknown pass '%s' for --dump-after (passes:", want);
+            for (int p = 0; p < NPASSES; p++)
+                fprintf(stderr, " %s", pipeline[p].name);
+            fputs(", or all)\n", stderr);
+            return 1;
+        }
+    }
+    for (int p = 0; p < NPASSES; p++) {
+        for (int i = 0; i < m->nfuncs; i++)
+            pipeline[p].run(m->funcs[i]);
+        if (opt->verify_each && ir_verify_module(stderr, m) != 0) {
+            fprintf(stderr, "rir: invalid Region IR after pass '%s':\n", pipeline[p].name);
+            ir_print_module(stderr, m);
+            return 1;
+        }
+        if (want && (strcmp(want, "all") == 0 || strcmp(want, pipeline[p].name) == 0)) {
+            fprintf(dump, "; after %s\n", pipeline[p].name);
+            ir_print_module(dump, m);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,684 @@
+/* lb_emit.c — Region IR functions and instructions → LLVM IR.
+ *
+ * Each non-entry RIR function becomes an internal `tailcc` body
+ *     i64 <module>.<f>(ptr region, ptr self, i64 x nparams [, i64 rest])
+ * plus a C-convention generic wrapper <module>.<f>.generic that checks the
+ * argument count, builds the rest list and calls the body.  The entry
+ * becomes an external C function <module>.entry(ptr region) -> i64 (or
+ * LbOptions.entry_symbol) that first runs the module initialiser.
+ *
+ * RIR registers are not SSA: each gets an alloca in the entry block and
+ * mem2reg/SROA turn them into SSA values.  Calls to function values try the
+ * closure's fast entry (a direct tailcc call when the arity matches) and
+ * fall back to omni_apply; calls in tail position are `musttail`, which
+ * LLVM accepts between tailcc functions of different prototypes, so every
+ * tail call — self, mutual or through an unknown closure — runs in
+ * constant stack.
+ */
+#include "lb_internal.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ types */
+
+static void init_types(LbGen *g)
+{
+    LLVMContextRef c = g->ctx;
+    g->t_void = LLVMVoidTypeInContext(c);
+    g->t_i1 = LLVMInt1TypeInContext(c);
+    g->t_i8 = LLVMInt8TypeInContext(c);
+    g->t_i32 = LLVMInt32TypeInContext(c);
+    g->t_i64 = LLVMInt64TypeInContext(c);
+    g->t_ptr = LLVMPointerTypeInContext(c, 0);
+    g->t_f64 = LLVMDoubleTypeInContext(c);
+    LLVMTypeRef loc[3] = { g->t_ptr, g->t_i32, g->t_i32 };
+    g->t_loc = LLVMGetTypeByName2(c, "OmniLoc");
+    if (!g->t_loc) {
+        g->t_loc = LLVMStructCreateNamed(c, "OmniLoc");
+        LLVMStructSetBody(g->t_loc, loc, 3, false);
+    }
+    LLVMTypeRef gen[5] = { g->t_ptr, g->t_ptr, g->t_ptr, g->t_i64, g->t_ptr };
+    g->t_generic = LLVMFunctionType(g->t_i64, gen, 5, false);
+}
+
+/* tailcc i64 (ptr region, ptr self, i64 x n) */
+static LLVMTypeRef fast_type(LbGen *g, int n)
+{
+    if (n < 8 && g->t_fast[n]) return g->t_fast[n];
+    LLVMTypeRef *p = malloc((size_t)(n + 2) * sizeof *p);
+    if (!p) abort();
+    p[0] = p[1] = g->t_ptr;
+    for (int i = 0; i < n; i++) p[i + 2] = g->t_i64;
+    LLVMTypeRef t = LLVMFunctionType(g->t_i64, p, (unsigned)n + 2, false);
+    free(p);
+    if (n < 8) g->t_fast[n] = t;
+    return t;
+}
+
+char *lb_entry_name(const RirModule *rm, const LbOptions *opt)
+{
+    if (opt && opt->entry_symbol) return lb_strdup(opt->entry_symbol);
+    return lb_fmt("%s.entry", rm->name);
+}
+
+/* ------------------------------------------------------------ registers */
+
+static LLVMTypeRef reg_type(LbGen *g, int reg)
+{
+    return g->cur->reg_kind[reg] == RK_REGION ? g->t_ptr : g->t_i64;
+}
+
+static bool reg_ok(LbGen *g, int reg)
+{
+    if (reg >= 0 && reg < g->cur->nregs) return true;
+    lb_fail(g, "@%s: register %%%d out of range", g->cur->name, reg);
+    return false;
+}
+
+/* The value of a register as an OVal. */
+static LLVMValueRef val(LbGen *g, int reg)
+{
+    if (!reg_ok(g, reg)) return lb_i64(g, OMNI_NOTHING);
+    LLVMValueRef v = LLVMBuildLoad2(g->b, reg_type(g, reg), g->regs[reg], "");
+    return g->cur->reg_kind[reg] == RK_REGION ? LLVMBuildPtrToInt(g->b, v, g->t_i64, "") : v;
+}
+
+/* The value of a region register (a Region *). */
+static LLVMValueRef region(LbGen *g, int reg)
+{
+    if (!reg_ok(g, reg)) reg = 0;
+    LLVMValueRef v = LLVMBuildLoad2(g->b, reg_type(g, reg), g->regs[reg], "");
+    return g->cur->reg_kind[reg] == RK_REGION ? v : LLVMBuildIntToPtr(g->b, v, g->t_ptr, "");
+}
+
+static void set(LbGen *g, int reg, LLVMValueRef v)
+{
+    if (reg < 0) return; /* result unused */
+    if (!reg_ok(g, reg)) return;
+    bool want_ptr = g->cur->reg_kind[reg] == RK_REGION;
+    bool is_ptr = LLVMGetTypeKind(LLVMTypeOf(v)) == LLVMPointerTypeKind;
+    if (want_ptr && !is_ptr) v = LLVMBuildIntToPtr(g->b, v, g->t_ptr, "");
+    if (!want_ptr && is_ptr) v = LLVMBuildPtrToInt(g->b, v, g->t_i64, "");
+    LLVMBuildStore(g->b, v, g->regs[reg]);
+}
+
+/* The region an instruction allocates in / passes on: its region operand,
+ * else the function's result region %0. */
+static LLVMValueRef instr_region(LbGen *g, const RirInstr *in)
+{
+    return region(g, in->region >= 0 ? in->region : 0);
+}
+
+/* Region operand of a region op: the `region` field, or the first operand. */
+static LLVMValueRef region_operand(LbGen *g, const RirInstr *in)
+{
+    if (in->region >= 0) return region(g, in->region);
+    if (in->nargs > 0) return region(g, in->args[0]);
+    lb_fail(g, "@%s: %s without a region operand", g->cur->name, ir_op_names[in->op]);
+    return region(g, 0);
+}
+
+static LLVMValueRef as_ptr(LbGen *g, LLVMValueRef v)
+{
+    return LLVMBuildIntToPtr(g->b, v, g->t_ptr, "");
+}
+
+/* Stores vals[0..n-1] into the shared argument buffer; returns it. */
+static LLVMValueRef fill_argv(LbGen *g, LLVMValueRef *vals, int n)
+{
+    if (n == 0) return LLVMConstNull(g->t_ptr);
+    if (n > g->argv_cap) {
+        lb_fail(g, "@%s: argument buffer too small", g->cur->name);
+        return LLVMConstNull(g->t_ptr);
+    }
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef idx = lb_i64(g, (uint64_t)i);
+        LLVMBuildStore(g->b, vals[i], LLVMBuildGEP2(g->b, g->t_i64, g->argv_buf, &idx, 1, ""));
+    }
+    return g->argv_buf;
+}
+
+/* ------------------------------------------------------------ tail position */
+
+/* Is the value of register `v`, produced by the instruction at in[idx],
+ * returned unchanged on every path from here?  Follows movs and jumps
+ * (bounded) so `call; mov; jmp join; join: ret` still counts.  Only then
+ * may the call become a tail call: anything else after it (a region exit,
+ * a store) must run after the callee returns. */
+static bool returns_reg(const RirFunc *f, const RirBlock *b, int idx, int v)
+{
+    for (int hops = 0; hops < 8; hops++) {
+        const RirBlock *next = NULL;
+        for (int i = idx; i < b->n && !next; i++) {
+            const RirInstr *in = &b->instrs[i];
+            if (in->op == RIR_MOV && in->nargs == 1 && in->args[0] == v) { v = in->dst; continue; }
+            if (in->op == RIR_RET) return in->nargs == 1 && in->args[0] == v;
+            if (in->op != RIR_JMP) return false;
+            for (int k = 0; k < f->nblocks; k++)
+                if (f->blocks[k]->id == in->target[0]) next = f->blocks[k];
+            if (!next) return false;
+        }
+        if (!next) return false;
+        b = next;
+        idx = 0;
+    }
+    return false;
+}
+
+static LLVMValueRef mark_tail(LLVMValueRef call, bool must)
+{
+    LLVMSetTailCallKind(call, must ? LLVMTailCallKindMustTail : LLVMTailCallKindTail);
+    return call;
+}
+
+/* ------------------------------------------------------------ calls */
+
+/* call %f(args...): fast entry if the closure takes exactly n arguments,
+ * else omni_apply (which checks fn-ness and arity and reports at loc).
+ * Returns true if it ended the block with returns (tail call). */
+static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
+{
+    int n = in->nargs - 1;
+    LLVMValueRef f = val(g, in->args[0]);
+    LLVMValueRef *vals = malloc((size_t)(n + 2) * sizeof *vals);
+    if (!vals) abort();
+    LLVMValueRef r = instr_region(g, in);
+    for (int i = 0; i < n; i++) vals[i + 2] = val(g, in->args[i + 1]);
+    LLVMValueRef fc[2] = { f, lb_i32(g, n) };
+    LLVMValueRef code = lb_rt_call(g, "omni_fast_code", fc, 2);
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "fast");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "slow");
+    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, code, ""), slow, fast);
+
+    LLVMPositionBuilderAtEnd(g->b, fast);
+    vals[0] = r;
+    vals[1] = as_ptr(g, f);
+    LLVMValueRef fr = LLVMBuildCall2(g->b, fast_type(g, n), code, vals, (unsigned)n + 2, "");
+    LLVMSetInstructionCallConv(fr, LB_TAILCC);
+    if (tail) {
+        mark_tail(fr, true);
+        LLVMBuildRet(g->b, fr);
+    }
+    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
+
+    LLVMPositionBuilderAtEnd(g->b, slow);
+    LLVMValueRef ap[5] = { r, lb_loc(g, in->span), f, lb_i64(g, (uint64_t)n), fill_argv(g, vals + 2, n) };
+    LLVMValueRef sr = lb_rt_call(g, "omni_apply", ap, 5);
+    free(vals);
+    if (tail) {
+        LLVMBuildRet(g->b, sr); /* argv lives in this frame: no tail marker */
+        return true;
+    }
+    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, fast_end);
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, join);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i64, "");
+    LLVMValueRef iv[2] = { fr, sr };
+    LLVMBasicBlockRef ib[2] = { fast_end, slow_end };
+    LLVMAddIncoming(phi, iv, ib, 2);
+    set(g, in->dst, phi);
+    return false;
+}
+
+/* call.known @g %clo(args...): a direct call of a function of this module;
+ * the lowering guarantees the argument count fits. */
+static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
+{
+    if (in->imm < 0 || in->imm >= g->rm->nfuncs || g->rm->funcs[in->imm]->is_entry || in->nargs < 1) {
+        lb_fail(g, "@%s: bad call.known target %lld", g->cur->name, (long long)in->imm);
+        return false;
+    }
+    const RirFunc *callee = g->rm->funcs[in->imm];
+    LbFunc *lf = &g->funcs[in->imm];
+    int given = in->nargs - 1, fixed = callee->nparams;
+    if (given < fixed || (given > fixed && !callee->has_rest)) {
+        lb_fail(g, "@%s: call.known @%s with %d arguments", g->cur->name, callee->name, given);
+        return false;
+    }
+    int n = fixed + (callee->has_rest ? 1 : 0);
+    LLVMValueRef *vals = malloc((size_t)(n + 2 + given) * sizeof *vals);
+    if (!vals) abort();
+    LLVMValueRef r = instr_region(g, in);
+    vals[0] = r;
+    vals[1] = as_ptr(g, val(g, in->args[0]));
+    for (int i = 0; i < fixed; i++) vals[i + 2] = val(g, in->args[i + 1]);
+    if (callee->has_rest) {
+        int extra = given - fixed;
+        LLVMValueRef *ev = vals + n + 2;
+        for (int i = 0; i < extra; i++) ev[i] = val(g, in->args[fixed + 1 + i]);
+        if (extra == 0) {
+            vals[n + 1] = lb_i64(g, OMNI_NIL);
+        } else {
+            bool va; int ar;
+            LLVMValueRef lf2 = lb_builtin_fn(g, OMNI_BI_list, &va, &ar);
+            LLVMValueRef la[4] = { r, lb_loc(g, in->span), lb_i64(g, (uint64_t)extra), fill_argv(g, ev, extra) };
+            /* the list lives in r; the callee never sees the argv buffer,
+             * so the call below may still be musttail */
+            vals[n + 1] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(lf2), lf2, la, 4, "");
+        }
+    }
+    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, vals, (unsigned)n + 2, "");
+    LLVMSetInstructionCallConv(c, LB_TAILCC);
+    free(vals);
+    if (tail) {
+        mark_tail(c, true);
+        LLVMBuildRet(g->b, c);
+        return true;
+    }
+    set(g, in->dst, c);
+    return false;
+}
+
+static void emit_prim(LbGen *g, const RirInstr *in)
+{
+    bool variadic;
+    int arity;
+    LLVMValueRef fn = lb_builtin_fn(g, (int)in->imm, &variadic, &arity);
+    LLVMTypeRef ty = LLVMGlobalGetValueType(fn);
+    int n = in->nargs;
+    LLVMValueRef *a = malloc((size_t)(n + 4) * sizeof *a);
+    if (!a) abort();
+    a[0] = instr_region(g, in);
+    a[1] = lb_loc(g, in->span);
+    LLVMValueRef c;
+    if (variadic) {
+        LLVMValueRef *vals = a + 4;
+        for (int i = 0; i < n; i++) vals[i] = val(g, in->args[i]);
+        LLVMValueRef v[4] = { a[0], a[1], lb_i64(g, (uint64_t)n), fill_argv(g, vals, n) };
+        c = LLVMBuildCall2(g->b, ty, fn, v, 4, "");
+    } else {
+        if (n != arity) {
+            lb_fail(g, "@%s: prim %s with %d arguments (takes %d)", g->cur->name,
+                    lb_builtin_name((int)in->imm), n, arity);
+            free(a);
+            return;
+        }
+        for (int i = 0; i < n; i++) a[i + 2] = val(g, in->args[i]);
+        c = LLVMBuildCall2(g->b, ty, fn, a, (unsigned)n + 2, "");
+    }
+    free(a);
+    set(g, in->dst, c);
+}
+
+/* closure.new @g(free...) in %r */
+static void emit_closure(LbGen *g, const RirInstr *in)
+{
+    if (in->imm < 0 || in->imm >= g->rm->nfuncs || g->rm->funcs[in->imm]->is_entry) {
+        lb_fail(g, "@%s: bad closure.new target %lld", g->cur->name, (long long)in->imm);
+        return;
+    }
+    const RirFunc *t = g->rm->funcs[in->imm];
+    LbFunc *lf = &g->funcs[in->imm];
+    if (in->nargs != t->nfree) {
+        lb_fail(g, "@%s: closure.new @%s with %d free values (needs %d)", g->cur->name, t->name,
+                in->nargs, t->nfree);
+        return;
+    }
+    const char *disp = t->display ? t->display : t->name;
+    LLVMValueRef a[7] = {
+        instr_region(g, in), lf->body, lf->generic, lb_i32(g, t->nparams), lb_i32(g, t->has_rest),
+        lb_cstring(g, disp, strlen(disp)), lb_i32(g, t->nfree),
+    };
+    LLVMValueRef clo = lb_rt_call(g, "omni_make_closure", a, 7);
+    if (in->nargs > 0) {
+        LLVMValueRef p = as_ptr(g, clo);
+        for (int i = 0; i < in->nargs; i++) {
+            /* The closure was allocated just above and nothing else can see
+             * it yet: these initialising stores need no store barrier. */
+            LLVMValueRef off = lb_i64(g, offsetof(OClosure, free) + 8 * (size_t)i);
+            LLVMBuildStore(g->b, val(g, in->args[i]), LLVMBuildGEP2(g->b, g->t_i8, p, &off, 1, ""));
+        }
+    }
+    set(g, in->dst, clo);
+}
+
+/* ------------------------------------------------------------ instructions */
+
+static LLVMValueRef param(LbGen *g, int64_t i)
+{
+    int n = g->cur->nparams + (g->cur->has_rest ? 1 : 0);
+    if (!g->cur_is_body || i < 0 || i >= n) {
+        lb_fail(g, "@%s: param %lld out of range", g->cur->name, (long long)i);
+        return lb_i64(g, OMNI_NOTHING);
+    }
+    return LLVMGetParam(g->cur_fn, (unsigned)i + 2);
+}
+
+/* Emits the instructions of block b.  Stops early after a tail call,
+ * which already returned. */
+static void emit_block(LbGen *g, const RirBlock *b)
+{
+    for (int i = 0; i < b->n && !g->err; i++) {
+        const RirInstr *in = &b->instrs[i];
+        lb_di_set_loc(g, in->span);
+        bool tail = g->cur_is_body && (in->flags & RIF_TAIL) && in->dst >= 0 &&
+                    returns_reg(g->cur, b, i + 1, in->dst);
+        switch ((RirOp)in->op) {
+        case RIR_CONST: set(g, in->dst, lb_i64(g, (uint64_t)in->imm)); break;
+        case RIR_CONST_FLOAT: set(g, in->dst, lb_const_float(g, in->fimm)); break;
+        case RIR_CONST_STR:
+        case RIR_CONST_DATUM: set(g, in->dst, lb_const_index(g, in->imm)); break;
+        case RIR_CONST_SYM: set(g, in->dst, lb_symbol(g, in->name ? in->name : "")); break;
+        case RIR_MOV:
+            if (reg_ok(g, in->args[0]) && reg_ok(g, in->dst) &&
+                g->cur->reg_kind[in->dst] == RK_REGION)
+                set(g, in->dst, region(g, in->args[0]));
+            else
+                set(g, in->dst, val(g, in->args[0]));
+            break;
+        case RIR_PARAM: set(g, in->dst, param(g, in->imm)); break;
+        case RIR_SELF:
+            set(g, in->dst, g->cur_is_body ? LLVMBuildPtrToInt(g->b, LLVMGetParam(g->cur_fn, 1), g->t_i64, "")
+                                           : lb_i64(g, OMNI_NOTHING));
+            break;
+        case RIR_ENV_REF: {
+            if (!g->cur_is_body || in->imm < 0 || in->imm >= g->cur->nfree) {
+                lb_fail(g, "@%s: env.ref %lld out of range", g->cur->name, (long long)in->imm);
+                break;
+            }
+            LLVMValueRef off = lb_i64(g, offsetof(OClosure, free) + 8 * (uint64_t)in->imm);
+            LLVMValueRef p = LLVMBuildGEP2(g->b, g->t_i8, LLVMGetParam(g->cur_fn, 1), &off, 1, "");
+            set(g, in->dst, LLVMBuildLoad2(g->b, g->t_i64, p, ""));
+            break;
+        }
+        case RIR_GLOBAL_GET: {
+            LLVMValueRef a[2] = { lb_global_slot(g, in->name), lb_loc(g, in->span) };
+            set(g, in->dst, lb_rt_call(g, "omni_global_get", a, 2));
+            break;
+        }
+        case RIR_GLOBAL_SET: {
+            LLVMValueRef a[3] = { lb_global_slot(g, in->name), val(g, in->args[0]), lb_loc(g, in->span) };
+            lb_rt_call(g, "omni_global_set", a, 3);
+            set(g, in->dst, lb_i64(g, OMNI_NOTHING));
+            break;
+        }
+        case RIR_GLOBAL_DEF: {
+            LLVMValueRef a[2] = { lb_global_slot(g, in->name), val(g, in->args[0]) };
+            lb_rt_call(g, "omni_global_def", a, 2);
+            set(g, in->dst, lb_i64(g, OMNI_NOTHING));
+            break;
+        }
+        case RIR_BOX_NEW: {
+            LLVMValueRef a[2] = { instr_region(g, in), val(g, in->args[0]) };
+            set(g, in->dst, lb_rt_call(g, "omni_box_new", a, 2));
+            break;
+        }
+        case RIR_BOX_GET: {
+            LLVMValueRef a[1] = { val(g, in->args[0]) };
+            set(g, in->dst, lb_rt_call(g, "omni_box_get", a, 1));
+            break;
+        }
+        case RIR_BOX_SET: {
+            LLVMValueRef a[2] = { val(g, in->args[0]), val(g, in->args[1]) };
+            lb_rt_call(g, "omni_box_set", a, 2);
+            set(g, in->dst, lb_i64(g, OMNI_NOTHING));
+            break;
+        }
+        case RIR_CLOSURE_NEW: emit_closure(g, in); break;
+        case RIR_CALL:
+            if (in->nargs < 1) { lb_fail(g, "@%s: call without a callee", g->cur->name); break; }
+            if (emit_call(g, in, tail)) return;
+            break;
+        case RIR_CALL_KNOWN:
+            if (emit_call_known(g, in, tail)) return;
+            break;
+        case RIR_PRIM: emit_prim(g, in); break;
+        case RIR_CHECK_PARAM: {
+            const char *fn = g->cur->display ? g->cur->display : g->cur->name;
+            const char *pn = in->name ? in->name : "?";
+            LLVMValueRef a[5] = { val(g, in->args[0]), lb_i32(g, (int32_t)in->imm),
+                                  lb_cstring(g, fn, strlen(fn)), lb_cstring(g, pn, strlen(pn)),
+                                  lb_loc(g, in->span) };
+            set(g, in->dst, lb_rt_call(g, "omni_check_param", a, 5));
+            break;
+        }
+        case RIR_REGION_NEW: {
+            LLVMValueRef a[1] = { region_operand(g, in) };
+            set(g, in->dst, lb_rt_call(g, "omni_region_new", a, 1));
+            break;
+        }
+        case RIR_REGION_EXIT: case RIR_RETAIN: case RIR_RELEASE: case RIR_TETHER: case RIR_UNTETHER: {
+            static const char *const fns[] = {
+                [RIR_REGION_EXIT] = "omni_region_exit", [RIR_RETAIN] = "omni_region_retain",
+                [RIR_RELEASE] = "omni_region_release", [RIR_TETHER] = "omni_region_tether",
+                [RIR_UNTETHER] = "omni_region_untether",
+            };
+            LLVMValueRef a[1] = { region_operand(g, in) };
+            lb_rt_call(g, fns[in->op], a, 1);
+            break;
+        }
+        case RIR_TRANSMIGRATE: {
+            if (in->region < 0 || in->region2 < 0 || in->nargs < 1) {
+                lb_fail(g, "@%s: transmigrate needs a value, from and to", g->cur->name);
+                break;
+            }
+            LLVMValueRef a[3] = { val(g, in->args[0]), region(g, in->region2), region(g, in->region) };
+            set(g, in->dst, lb_rt_call(g, "omni_transmigrate", a, 3));
+            break;
+        }
+        case RIR_JMP: {
+            int t = in->target[0];
+            if (t < 0 || t >= g->nbbs || !g->bbs[t]) { lb_fail(g, "@%s: bad jump target", g->cur->name); return; }
+            LLVMBuildBr(g->b, g->bbs[t]);
+            return;
+        }
+        case RIR_BR: {
+            int t = in->target[0], e = in->target[1];
+            if (t < 0 || t >= g->nbbs || !g->bbs[t] || e < 0 || e >= g->nbbs || !g->bbs[e]) {
+                lb_fail(g, "@%s: bad branch target", g->cur->name);
+                return;
+            }
+            /* truthy: neither false nor nothing */
+            LLVMValueRef v = val(g, in->args[0]);
+            LLVMValueRef c = LLVMBuildAnd(g->b,
+                LLVMBuildICmp(g->b, LLVMIntNE, v, lb_i64(g, OMNI_FALSE), ""),
+                LLVMBuildICmp(g->b, LLVMIntNE, v, lb_i64(g, OMNI_NOTHING), ""), "");
+            LLVMBuildCondBr(g->b, c, g->bbs[t], g->bbs[e]);
+            return;
+        }
+        case RIR_RET:
+            LLVMBuildRet(g->b, in->nargs > 0 ? val(g, in->args[0]) : lb_i64(g, OMNI_NOTHING));
+            return;
+        default:
+            lb_fail(g, "@%s: unknown op %d", g->cur->name, (int)in->op);
+            return;
+        }
+    }
+    lb_fail(g, "@%s: block bb%d does not end in a terminator", g->cur->name, b->id);
+}
+
+/* Upper bound of the argument buffer one function needs. */
+static int argv_need(const RirFunc *f)
+{
+    int need = 0;
+    for (int k = 0; k < f->nblocks; k++)
+        for (int i = 0; i < f->blocks[k]->n; i++) {
+            const RirInstr *in = &f->blocks[k]->instrs[i];
+            if (in->op == RIR_CALL || in->op == RIR_CALL_KNOWN || in->op == RIR_PRIM)
+                if (in->nargs > need) need = in->nargs;
+        }
+    return need;
+}
+
+static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
+{
+    g->cur = f;
+    g->cur_fn = lf->body;
+    g->cur_is_body = !f->is_entry;
+    g->cur_sp = lf->sp;
+    if (f->nregs < 1 || f->nblocks < 1) {
+        lb_fail(g, "@%s: no registers or no blocks", f->name);
+        return;
+    }
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "entry");
+    LLVMPositionBuilderAtEnd(g->b, entry);
+    lb_di_set_loc(g, f->span);
+
+    g->nbbs = 0;
+    for (int k = 0; k < f->nblocks; k++)
+        if (f->blocks[k]->id + 1 > g->nbbs) g->nbbs = f->blocks[k]->id + 1;
+    g->bbs = calloc((size_t)g->nbbs, sizeof *g->bbs);
+    g->regs = calloc((size_t)f->nregs, sizeof *g->regs);
+    if (!g->bbs || !g->regs) abort();
+    for (int k = 0; k < f->nblocks; k++)
+        if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "");
+
+    for (int r = 0; r < f->nregs; r++)
+        g->regs[r] = LLVMBuildAlloca(g->b, f->reg_kind[r] == RK_REGION ? g->t_ptr : g->t_i64, "");
+    g->argv_cap = argv_need(f);
+    g->argv_buf = g->argv_cap ? LLVMBuildArrayAlloca(g->b, g->t_i64, lb_i64(g, (uint64_t)g->argv_cap), "argv") : NULL;
+    LLVMBuildStore(g->b, LLVMGetParam(lf->body, 0), g->regs[0]);
+    if (f->is_entry) /* the module's symbols, data and slots exist from here on */
+        LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->init_fn), g->init_fn, NULL, 0, "");
+    LLVMBuildBr(g->b, g->bbs[f->blocks[0]->id]);
+
+    for (int k = 0; k < f->nblocks && !g->err; k++) {
+        LLVMPositionBuilderAtEnd(g->b, g->bbs[f->blocks[k]->id]);
+        emit_block(g, f->blocks[k]);
+    }
+    free(g->bbs);
+    free(g->regs);
+    g->bbs = NULL;
+    g->regs = NULL;
+}
+
+/* The generic entry: C convention, any argument count. */
+static void emit_generic(LbGen *g, const RirFunc *f, LbFunc *lf)
+{
+    LLVMValueRef fn = lf->generic;
+    LLVMValueRef r = LLVMGetParam(fn, 0), self = LLVMGetParam(fn, 1), loc = LLVMGetParam(fn, 2);
+    LLVMValueRef argc = LLVMGetParam(fn, 3), argv = LLVMGetParam(fn, 4);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "");
+    LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(g->ctx, fn, "arity");
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, fn, "");
+    LLVMPositionBuilderAtEnd(g->b, entry);
+    g->cur_sp = NULL; /* no subprogram of its own: a thin shim, no line info */
+    lb_di_set_loc(g, f->span);
+    LLVMValueRef n = lb_i64(g, (uint64_t)f->nparams);
+    LLVMValueRef good = LLVMBuildICmp(g->b, f->has_rest ? LLVMIntSGE : LLVMIntEQ, argc, n, "");
+    LLVMBuildCondBr(g->b, good, ok, bad);
+
+    LLVMPositionBuilderAtEnd(g->b, bad);
+    LLVMValueRef ea[3] = { loc, LLVMBuildPtrToInt(g->b, self, g->t_i64, ""), argc };
+    lb_rt_call(g, "omni_err_arity", ea, 3);
+    LLVMBuildUnreachable(g->b);
+
+    LLVMPositionBuilderAtEnd(g->b, ok);
+    int total = f->nparams + (f->has_rest ? 1 : 0);
+    LLVMValueRef *a = malloc((size_t)(total + 2) * sizeof *a);
+    if (!a) abort();
+    a[0] = r;
+    a[1] = self;
+    for (int i = 0; i < f->nparams; i++) {
+        LLVMValueRef idx = lb_i64(g, (uint64_t)i);
+        a[i + 2] = LLVMBuildLoad2(g->b, g->t_i64, LLVMBuildGEP2(g->b, g->t_i64, argv, &idx, 1, ""), "");
+    }
+    if (f->has_rest) {
+        bool va; int ar;
+        LLVMValueRef lf2 = lb_builtin_fn(g, OMNI_BI_list, &va, &ar);
+        LLVMValueRef la[4] = { r, loc, LLVMBuildSub(g->b, argc, n, ""),
+                               LLVMBuildGEP2(g->b, g->t_i64, argv, &n, 1, "") };
+        a[total + 1] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(lf2), lf2, la, 4, "");
+    }
+    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, a, (unsigned)total + 2, "");
+    LLVMSetInstructionCallConv(c, LB_TAILCC);
+    LLVMBuildRet(g->b, c);
+    free(a);
+}
+
+/* The functions to emit: the module's, plus the entry if the module does
+ * not list it among them (it then takes the extra slot nfuncs). */
+static int func_count(const RirModule *rm)
+{
+    for (int i = 0; i < rm->nfuncs; i++)
+        if (rm->funcs[i] == rm->entry) return rm->nfuncs;
+    return rm->nfuncs + 1;
+}
+
+static const RirFunc *func_at(const RirModule *rm, int i)
+{
+    return i < rm->nfuncs ? rm->funcs[i] : rm->entry;
+}
+
+static void declare_funcs(LbGen *g, const char *entry_name)
+{
+    const RirModule *rm = g->rm;
+    for (int i = 0; i < func_count(rm); i++) {
+        const RirFunc *f = func_at(rm, i);
+        LbFunc *lf = &g->funcs[i];
+        if (f->is_entry || f == rm->entry) {
+            LLVMTypeRef p[1] = { g->t_ptr };
+            lf->body_ty = LLVMFunctionType(g->t_i64, p, 1, false);
+            lf->body = LLVMAddFunction(g->mod, entry_name, lf->body_ty);
+            lb_di_func(g, lf, f->display ? f->display : f->name, entry_name, f->span);
+            continue;
+        }
+        char *name = lb_fmt("%s.%s", rm->name, f->name);
+        lf->body_ty = fast_type(g, f->nparams + (f->has_rest ? 1 : 0));
+        lf->body = LLVMAddFunction(g->mod, name, lf->body_ty);
+        LLVMSetFunctionCallConv(lf->body, LB_TAILCC);
+        LLVMSetLinkage(lf->body, LLVMInternalLinkage);
+        char *gname = lb_fmt("%s.generic", name);
+        lf->generic = LLVMAddFunction(g->mod, gname, g->t_generic);
+        LLVMSetLinkage(lf->generic, LLVMInternalLinkage);
+        lb_di_func(g, lf, f->display ? f->display : f->name, name, f->span);
+        free(gname);
+        free(name);
+    }
+}
+
+LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbOptions *opt,
+                              LbTarget target, const char *triple, const char *layout,
+                              char **err)
+{
+    LbGen gen, *g = &gen;
+    memset(g, 0, sizeof *g);
+    g->ctx = ctx;
+    g->rm = rm;
+    g->opt = opt;
+    g->target = target;
+    init_types(g);
+    if (!rm->entry) {
+        *err = lb_strdup("internal error: llvm backend: module has no entry function");
+        return NULL;
+    }
+    g->mod = LLVMModuleCreateWithNameInContext(rm->name, ctx);
+    LLVMSetTarget(g->mod, triple);
+    LLVMSetDataLayout(g->mod, layout);
+    g->b = LLVMCreateBuilderInContext(ctx);
+    g->funcs = calloc((size_t)rm->nfuncs + 1, sizeof *g->funcs);
+    g->const_vals = calloc((size_t)rm->nconsts + 1, sizeof *g->const_vals);
+    if (!g->funcs || !g->const_vals) abort();
+
+    lb_di_begin(g);
+    char *entry_name = lb_entry_name(rm, opt);
+    declare_funcs(g, entry_name);
+    free(entry_name);
+    lb_init_begin(g);
+    for (int i = 0; i < func_count(rm) && !g->err; i++) {
+        const RirFunc *f = func_at(rm, i);
+        emit_func(g, f, &g->funcs[i]);
+        if (!f->is_entry && f != rm->entry && !g->err) emit_generic(g, f, &g->funcs[i]);
+    }
+    if (!g->err) {
+        lb_di_set_loc(g, (Span){ 0 });
+        g->cur_sp = NULL;
+        lb_init_finish(g);
+    }
+    lb_di_finish(g);
+
+    LLVMDisposeBuilder(g->b);
+    lb_gen_free_consts(g);
+    free(g->funcs);
+    if (g->err) {
+        LLVMDisposeModule(g->mod);
+        *err = g->err;
+        return NULL;
+    }
+    return g->mod;
+}

@@ -1,0 +1,159 @@
+/* lb_internal.h — private state shared by the files of llvm_backend/.
+ *
+ * One LbGen lives for the translation of one RIR module into one LLVM
+ * module: the LLVM handles, cached types, the side tables that map RIR
+ * entities (functions, registers, blocks, constants, spans) to LLVM values,
+ * and the lists the module initialiser is built from.  RIR structures never
+ * hold LLVM values (style rule 8): everything LLVM-side lives here.
+ *
+ * Files: lb_emit.c (functions and instructions), lb_const.c (constants,
+ * locations, names, the module initialiser), lb_rt.c (runtime declarations,
+ * hot bitcode), lb_debug.c (DWARF), lb_target.c (passes, verification,
+ * target machines, AOT output), lb_jit.c (ORC LLJIT).
+ */
+#ifndef OMNI_LB_INTERNAL_H
+#define OMNI_LB_INTERNAL_H
+
+#include "lb.h"
+
+#include <llvm-c/Core.h>
+#include <llvm-c/DebugInfo.h>
+#include <llvm-c/TargetMachine.h>
+
+/* LLVM's `tailcc` (CallingConv::Tail); the C API's enum does not name it. */
+enum { LB_TAILCC = 18 };
+
+/* ---- a small string-keyed hash map (keys copied, values opaque) ---- */
+typedef struct LbMapEnt { char *key; void *val; } LbMapEnt;
+typedef struct LbMap { LbMapEnt *ents; size_t cap, count; } LbMap;
+void *lb_map_get(const LbMap *m, const char *key);
+void  lb_map_put(LbMap *m, const char *key, void *val);
+void  lb_map_free(LbMap *m);
+
+/* ---- a growable array of pointers ---- */
+typedef struct LbVec { void **items; size_t n, cap; } LbVec;
+void lb_vec_push(LbVec *v, void *p);
+void lb_vec_free(LbVec *v);
+
+/* LLVM-side facts about one RIR function. */
+typedef struct LbFunc {
+    LLVMValueRef body;     /* tailcc body, or the C entry for the module entry */
+    LLVMTypeRef body_ty;
+    LLVMValueRef generic;  /* C-convention generic wrapper (NULL for the entry) */
+    LLVMMetadataRef sp;    /* DISubprogram of body (debug info only) */
+} LbFunc;
+
+/* Which target the module is built for decides how global slots are
+ * reached: the JIT runs in the compiling process, so a slot's address is a
+ * constant; an object file looks it up once in its initialiser. */
+typedef enum { LB_FOR_JIT, LB_FOR_AOT } LbTarget;
+
+typedef struct LbGen {
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;
+    const RirModule *rm;
+    const LbOptions *opt;
+    LbTarget target;
+
+    /* cached types */
+    LLVMTypeRef t_void, t_i1, t_i8, t_i32, t_i64, t_ptr, t_f64, t_loc;
+    LLVMTypeRef t_generic;       /* i64 (ptr, ptr, ptr, i64, ptr) */
+    LLVMTypeRef t_fast[8];       /* tailcc i64 (ptr, ptr, i64 x n) for small n */
+
+    LbFunc *funcs;               /* per RIR function (by index) */
+
+    /* constants and names, deduplicated */
+    LbMap cstrings;              /* C string text → private [n x i8] global */
+    LbMap locs;                  /* "file\x1fline\x1fcol" → OmniLoc constant */
+    LbMap floats;                /* bit pattern → static OFloat global */
+    LbMap syms;                  /* symbol name → i64 global filled by init */
+    LbMap slots;                 /* AOT: global name → ptr global filled by init */
+    LLVMValueRef *const_vals;    /* per module const: i64 constant or global */
+    LbVec sym_list, slot_list;   /* names, in first-use order, for the init */
+    LbVec datum_list;            /* const indices needing construction in the init */
+
+    LLVMValueRef init_fn;        /* private void <module>.init() */
+    LLVMValueRef init_guard;     /* i8: set once the init ran */
+
+    /* state of the function being emitted */
+    const RirFunc *cur;
+    LLVMValueRef cur_fn;
+    bool cur_is_body;            /* tailcc body (musttail allowed) vs C entry */
+    LLVMValueRef *regs;          /* alloca per register */
+    LLVMBasicBlockRef *bbs;      /* LLVM block per RIR block id */
+    int nbbs;
+    LLVMValueRef argv_buf;       /* [argv_cap x i64] alloca shared by the calls */
+    int argv_cap;
+
+    /* debug info (opt->debug_info) */
+    LLVMDIBuilderRef dib;
+    LLVMMetadataRef di_cu, di_fnty;
+    LbMap di_files;              /* file name → DIFile */
+    LLVMMetadataRef cur_sp;
+
+    char *err;                   /* first internal error, malloc'd */
+} LbGen;
+
+/* ---- lb_util (in lb_const.c) ---- */
+char *lb_strdup(const char *s);
+char *lb_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Records the first internal error (later ones are dropped). */
+void  lb_fail(LbGen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- lb_const.c ---- */
+LLVMValueRef lb_i64(LbGen *g, uint64_t v);
+LLVMValueRef lb_i32(LbGen *g, int32_t v);
+LLVMValueRef lb_cstring(LbGen *g, const char *s, size_t len);
+LLVMValueRef lb_loc(LbGen *g, Span sp);
+LLVMValueRef lb_const_float(LbGen *g, double d);          /* i64 (ptrtoint) */
+LLVMValueRef lb_const_string(LbGen *g, const char *s, int64_t len); /* i64 */
+LLVMValueRef lb_const_index(LbGen *g, int64_t idx);       /* CONST_STR / CONST_DATUM: i64 */
+LLVMValueRef lb_symbol(LbGen *g, const char *name);       /* i64, loaded */
+LLVMValueRef lb_global_slot(LbGen *g, const char *name);  /* ptr to the OVal slot */
+void         lb_init_begin(LbGen *g);
+void         lb_init_finish(LbGen *g);
+void         lb_gen_free_consts(LbGen *g);
+
+/* ---- lb_rt.c: runtime functions and the hot bitcode ---- */
+/* The declaration of runtime function `name` (added on first use). */
+LLVMValueRef lb_rt_fn(LbGen *g, const char *name);
+LLVMValueRef lb_rt_call(LbGen *g, const char *name, LLVMValueRef *args, unsigned n);
+/* Built-in `id`: its C function (omni_b_* or omni_bv_*), declared on use. */
+LLVMValueRef lb_builtin_fn(LbGen *g, int id, bool *variadic, int *arity);
+const char  *lb_builtin_name(int id);
+
+/* Parsed hot bitcode: parse once per context, then clone per module. */
+typedef struct LbHot LbHot;
+LbHot *lb_hot_new(LLVMContextRef ctx, const char *triple, const char *layout, char **err);
+void   lb_hot_free(LbHot *h);
+/* Links a copy of the hot helpers into mod, then internalises them (and
+ * marks them alwaysinline when opt_level == 0).  0 on success. */
+int    lb_hot_link(LbHot *h, LLVMModuleRef mod, int opt_level, char **err);
+
+/* ---- lb_emit.c ---- */
+/* Builds the LLVM module for rm in ctx (no hot helpers, no optimisation).
+ * Returns NULL and sets *err on an internal error. */
+LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbOptions *opt,
+                              LbTarget target, const char *triple, const char *layout,
+                              char **err);
+/* The symbol of the module entry. malloc'd. */
+char *lb_entry_name(const RirModule *rm, const LbOptions *opt);
+
+/* ---- lb_debug.c ---- */
+void lb_di_begin(LbGen *g);
+void lb_di_func(LbGen *g, LbFunc *lf, const char *name, const char *linkage, Span sp);
+void lb_di_set_loc(LbGen *g, Span sp);
+void lb_di_finish(LbGen *g);
+
+/* ---- lb_target.c ---- */
+void lb_init_llvm(void);
+/* A TargetMachine for the host at the given -O level (PIC). */
+LLVMTargetMachineRef lb_host_tm(int opt_level, bool jit, char **err);
+/* Verify (if asked), link the hot helpers, run the O-level pipeline. */
+int lb_finish_module(LLVMModuleRef mod, LbHot *hot, LLVMTargetMachineRef tm,
+                     const LbOptions *opt, char **err);
+/* Returns the module's text when verification fails (for the message). */
+bool lb_verify(LLVMModuleRef mod, const char *when, char **err);
+
+#endif

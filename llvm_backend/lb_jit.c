@@ -1,0 +1,141 @@
+/* lb_jit.c — the ORC LLJIT behind omni-jit.
+ *
+ * One LLJIT and one thread-safe LLVM context per LbJit (the tool makes one
+ * per process).  Runtime symbols come from the process itself (the tools
+ * export them).  Each lb_jit_add compiles one RIR module (a REPL input or a
+ * whole file) into one LLVM module, links in a clone of the hot bitcode
+ * parsed once for the context, optimises it, adds it under its own resource
+ * tracker and looks up its entry, which makes ORC compile it right away.
+ * Per-module overhead dominates REPL latency, so everything that can be
+ * done once (target machine, bitcode parse) is done in lb_jit_new.
+ */
+#include "lb_internal.h"
+
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct LbJit {
+    LbOptions opt;
+    LLVMOrcLLJITRef jit;
+    LLVMOrcThreadSafeContextRef tsctx;
+    LLVMContextRef ctx;
+    LLVMTargetMachineRef tm;   /* for the optimisation pipeline's cost model */
+    char *triple, *layout;
+    LbHot *hot;
+    char *last_ir;
+    LLVMOrcResourceTrackerRef *rts;
+    size_t nrts, caprts;
+};
+
+static char *take_error(LLVMErrorRef e, const char *what)
+{
+    char *msg = LLVMGetErrorMessage(e);
+    char *s = lb_fmt("internal error: llvm backend: %s: %s", what, msg);
+    LLVMDisposeErrorMessage(msg);
+    return s;
+}
+
+LbJit *lb_jit_new(const LbOptions *opt, char **err)
+{
+    LbJit *j = calloc(1, sizeof *j);
+    if (!j) abort();
+    j->opt = *opt;
+    j->opt.entry_symbol = NULL; /* JIT entries are always <module>.entry */
+
+    LLVMTargetMachineRef jtm = lb_host_tm(opt->opt_level, true, err);
+    if (!jtm) goto fail;
+    LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
+    LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder,
+        LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(jtm)); /* takes jtm */
+    LLVMErrorRef e = LLVMOrcCreateLLJIT(&j->jit, builder);         /* takes builder */
+    if (e) { *err = take_error(e, "cannot create the JIT"); j->jit = NULL; goto fail; }
+
+    LLVMOrcDefinitionGeneratorRef gen;
+    e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(j->jit),
+                                                             NULL, NULL);
+    if (e) { *err = take_error(e, "cannot search the process for runtime symbols"); goto fail; }
+    LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j->jit), gen);
+
+    j->tsctx = LLVMOrcCreateNewThreadSafeContext();
+    j->ctx = LLVMOrcThreadSafeContextGetContext(j->tsctx);
+    LLVMContextSetDiscardValueNames(j->ctx, true); /* nobody reads local names */
+    j->triple = lb_strdup(LLVMOrcLLJITGetTripleString(j->jit));
+    j->layout = lb_strdup(LLVMOrcLLJITGetDataLayoutStr(j->jit));
+    j->tm = lb_host_tm(opt->opt_level, true, err);
+    if (!j->tm) goto fail;
+    j->hot = lb_hot_new(j->ctx, j->triple, j->layout, err);
+    if (!j->hot) goto fail;
+    return j;
+fail:
+    lb_jit_free(j);
+    return NULL;
+}
+
+void lb_jit_free(LbJit *j)
+{
+    if (!j) return;
+    for (size_t i = 0; i < j->nrts; i++) LLVMOrcReleaseResourceTracker(j->rts[i]);
+    free(j->rts);
+    if (j->jit) {
+        LLVMErrorRef e = LLVMOrcDisposeLLJIT(j->jit);
+        if (e) LLVMConsumeError(e);
+    }
+    lb_hot_free(j->hot); /* lives in the context: before the context goes */
+    if (j->tsctx) LLVMOrcDisposeThreadSafeContext(j->tsctx);
+    if (j->tm) LLVMDisposeTargetMachine(j->tm);
+    free(j->triple);
+    free(j->layout);
+    free(j->last_ir);
+    free(j);
+}
+
+LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
+{
+    *err = NULL;
+    LLVMModuleRef mod = lb_build_module(j->ctx, m, &j->opt, LB_FOR_JIT, j->triple, j->layout, err);
+    if (!mod) return NULL;
+    if (lb_finish_module(mod, j->hot, j->tm, &j->opt, err)) {
+        LLVMDisposeModule(mod);
+        return NULL;
+    }
+    free(j->last_ir);
+    char *text = LLVMPrintModuleToString(mod);
+    j->last_ir = lb_strdup(text);
+    LLVMDisposeMessage(text);
+
+    LLVMOrcResourceTrackerRef rt = LLVMOrcJITDylibCreateResourceTracker(LLVMOrcLLJITGetMainJITDylib(j->jit));
+    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, j->tsctx);
+    LLVMErrorRef e = LLVMOrcLLJITAddLLVMIRModuleWithRT(j->jit, rt, tsm);
+    if (e) {
+        LLVMOrcDisposeThreadSafeModule(tsm);
+        LLVMOrcReleaseResourceTracker(rt);
+        *err = take_error(e, "cannot add the module to the JIT");
+        return NULL;
+    }
+    char *name = lb_entry_name(m, &j->opt);
+    LLVMOrcExecutorAddress addr = 0;
+    e = LLVMOrcLLJITLookup(j->jit, &addr, name); /* compiles the module */
+    free(name);
+    if (e || !addr) {
+        *err = e ? take_error(e, "cannot compile the module") :
+                   lb_strdup("internal error: llvm backend: module entry not found");
+        LLVMErrorRef e2 = LLVMOrcResourceTrackerRemove(rt); /* drop the broken module */
+        if (e2) LLVMConsumeError(e2);
+        LLVMOrcReleaseResourceTracker(rt);
+        return NULL;
+    }
+    if (j->nrts == j->caprts) {
+        j->caprts = j->caprts ? 2 * j->caprts : 16;
+        j->rts = realloc(j->rts, j->caprts * sizeof *j->rts);
+        if (!j->rts) abort();
+    }
+    j->rts[j->nrts++] = rt;
+    return (LbEntryFn)(uintptr_t)addr;
+}
+
+char *lb_jit_last_ir(LbJit *j)
+{
+    return j->last_ir ? lb_strdup(j->last_ir) : NULL;
+}

@@ -1,0 +1,169 @@
+/* error.c — runtime error messages and unwinding.
+ *
+ * Every runtime error prints
+ *     error: <message>
+ *       at <file>:<line>:<col>          (omitted when the location is unknown)
+ * on stderr, after flushing stdout so the program's output comes first, and
+ * then unwinds with siglongjmp to the innermost omni_try of this thread
+ * (the REPL's per-input recovery point, the AOT main) or, with none active,
+ * exits with status 1.  omni_try frames are a per-thread stack; stack.c
+ * reuses the same unwinding from its stack-overflow signal handler, which is
+ * why frames use sigsetjmp(…, 1) (the handler's blocked mask is restored).
+ */
+#include "rt_core.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct TryFrame {
+    sigjmp_buf jb;
+    struct TryFrame *prev;
+} TryFrame;
+
+static _Thread_local TryFrame *tl_try;
+static _Thread_local char tl_last_error[512];
+static FILE *g_err_stream;
+
+#define GOT_MAX 60 /* longest write form quoted in a message */
+
+void omni_set_error_stream(FILE *f) { g_err_stream = f; }
+const char *omni_last_error(void) { return tl_last_error; }
+bool omni_try_active(void) { return tl_try != NULL; }
+
+int omni_try(void (*fn)(void *), void *arg)
+{
+    TryFrame f;
+    f.prev = tl_try;
+    if (sigsetjmp(f.jb, 1) == 0) {
+        tl_try = &f;
+        fn(arg);
+        tl_try = f.prev;
+        return 0;
+    }
+    tl_try = f.prev;
+    return 1;
+}
+
+_Noreturn void omni_error_unwind(void)
+{
+    TryFrame *f = tl_try;
+    if (f)
+        siglongjmp(f->jb, 1);
+    omni_out_flush();
+    exit(1);
+}
+
+void omni_error_report(const OmniLoc *loc, const char *msg)
+{
+    FILE *err = g_err_stream ? g_err_stream : stderr;
+    snprintf(tl_last_error, sizeof tl_last_error, "%s", msg);
+    omni_out_flush();
+    fprintf(err, "error: %s\n", msg);
+    if (loc && loc->file)
+        fprintf(err, "  at %s:%d:%d\n", loc->file, (int)loc->line, (int)loc->col);
+    fflush(err);
+}
+
+_Noreturn void omni_raise(const OmniLoc *loc, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    omni_error_report(loc, msg);
+    omni_error_unwind();
+}
+
+_Noreturn void omni_internal_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    omni_out_flush();
+    fprintf(stderr, "internal error: %s\n", msg);
+    abort();
+}
+
+/* Write form of v, cut to GOT_MAX bytes (at a UTF-8 boundary) with "...". */
+static void got_text(OVal v, char out[GOT_MAX + 8])
+{
+    char *s = omni_to_cstring(v, true);
+    size_t n = strlen(s);
+    if (n > GOT_MAX) {
+        n = GOT_MAX - 3;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+        memcpy(out, s, n);
+        memcpy(out + n, "...", 4);
+    } else {
+        memcpy(out, s, n + 1);
+    }
+    free(s);
+}
+
+_Noreturn void omni_err_type(const OmniLoc *loc, const char *who, const char *expected, OVal got)
+{
+    char g[GOT_MAX + 8];
+    got_text(got, g);
+    omni_raise(loc, "%s: expected %s, got %s", who, expected, g);
+}
+
+_Noreturn void omni_err_unbound(const OmniLoc *loc, const char *name)
+{
+    omni_raise(loc, "unbound variable: %s", name ? name : "?");
+}
+
+_Noreturn void omni_err_arity(const OmniLoc *loc, OVal fn, int64_t got)
+{
+    const char *name = "fn";
+    int lo = 0, hi = -1;
+    if (omni_is_type(fn, OT_CLOSURE)) {
+        const OClosure *c = OMNI_PTR(OClosure, fn);
+        if (c->name && c->name[0])
+            name = c->name;
+        if (c->builtin) {
+            const OmniBuiltin *b = c->builtin;
+            lo = b->min, hi = b->max;
+        } else {
+            lo = c->nreq, hi = c->has_rest ? -1 : c->nreq;
+        }
+    }
+    char want[64];
+    if (hi < 0)
+        snprintf(want, sizeof want, "at least %d argument%s", lo, lo == 1 ? "" : "s");
+    else if (lo == hi)
+        snprintf(want, sizeof want, "%d argument%s", lo, lo == 1 ? "" : "s");
+    else
+        snprintf(want, sizeof want, "%d to %d arguments", lo, hi);
+    omni_raise(loc, "%s: expected %s, got %lld", name, want, (long long)got);
+}
+
+_Noreturn void omni_err_not_fn(const OmniLoc *loc, OVal v)
+{
+    char g[GOT_MAX + 8];
+    got_text(v, g);
+    omni_raise(loc, "not a function: %s", g);
+}
+
+_Noreturn void omni_err_overflow(const OmniLoc *loc, const char *who)
+{
+    omni_raise(loc, "%s: integer overflow", who);
+}
+
+_Noreturn void omni_err_divzero(const OmniLoc *loc, const char *who)
+{
+    omni_raise(loc, "%s: division by zero", who);
+}
+
+_Noreturn void omni_err_param_type(const OmniLoc *loc, const char *fn, const char *param,
+                                   const char *expected, OVal got)
+{
+    char g[GOT_MAX + 8];
+    got_text(got, g);
+    omni_raise(loc, "%s: parameter %s expects %s, got %s", fn ? fn : "fn", param, expected, g);
+}

@@ -1,0 +1,276 @@
+/* hot.c — the runtime helpers inlined into compiled code.
+ *
+ * Built twice: by clang-19 -O2 to bitcode that the backend links into every
+ * module and inlines, and into libomni_rt.a so that compiled code (and C)
+ * can also call each helper out of line.  Every function here has external
+ * linkage.  Each one is a short fast path on the tagged representation
+ * (fixnum arithmetic without untagging, tag tests) that falls back to an
+ * out-of-line slow path in num.c / error.c for floats, overflow and errors.
+ * No thread-locals and no heavy includes: this code lands in every module.
+ */
+#include "rt_internal.h"
+#include "region.h"
+
+/* ---- allocation, boxes, the store barrier ------------------------------ */
+
+void *omni_alloc(Region *r, size_t n)
+{
+    return omni_region_alloc_inline(r, n);
+}
+
+Region *omni_region_of(OVal v)
+{
+    return omni_region_of_inline(v);
+}
+
+OVal omni_make_float(Region *r, double d)
+{
+    OFloat *f = omni_region_alloc_inline(r, sizeof(OFloat));
+    omni_hdr_init(f, OT_FLOAT);
+    f->d = d;
+    return OMNI_VAL(f);
+}
+
+/* The one choke point for pointer stores into heap objects and global
+ * slots (owner == 0 for a global).  CTRR's repair of younger-into-older
+ * edges hooks in here; array, dict, atom and box code all store through it. */
+void omni_store(OVal owner, OVal *slot, OVal v)
+{
+    (void)owner;
+    *slot = v;
+}
+
+OVal omni_box_new(Region *r, OVal v)
+{
+    OBox *b = omni_region_alloc_inline(r, sizeof(OBox));
+    omni_hdr_init(b, OT_BOX);
+    b->val = v;
+    return OMNI_VAL(b);
+}
+
+OVal omni_box_get(OVal box)
+{
+    return OMNI_PTR(OBox, box)->val;
+}
+
+void omni_box_set(OVal box, OVal v)
+{
+    omni_store(box, &OMNI_PTR(OBox, box)->val, v);
+}
+
+/* ---- globals and calls ---------------------------------------------------- */
+
+OVal omni_global_get(OVal *slot, const OmniLoc *loc)
+{
+    OVal v = *slot;
+    if (__builtin_expect(v == OMNI_UNBOUND, 0))
+        omni_err_unbound(loc, omni_global_name(slot));
+    return v;
+}
+
+void omni_global_set(OVal *slot, OVal v, const OmniLoc *loc)
+{
+    if (__builtin_expect(*slot == OMNI_UNBOUND, 0))
+        omni_err_unbound(loc, omni_global_name(slot));
+    omni_store(0, slot, v);
+}
+
+void omni_global_def(OVal *slot, OVal v)
+{
+    omni_store(0, slot, v);
+}
+
+void *omni_fast_code(OVal f, int32_t argc)
+{
+    if (omni_is_type(f, OT_CLOSURE)) {
+        OClosure *c = OMNI_PTR(OClosure, f);
+        if (c->fast_arity == argc)
+            return c->code;
+    }
+    return (void *)0;
+}
+
+/* ---- arithmetic: tagged fixnums, a = 2x+1 -------------------------------- */
+
+OVal omni_b_add2(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    int64_t s;
+    if (__builtin_expect((a & b & 1) != 0, 1) &&
+        !__builtin_add_overflow((int64_t)a, (int64_t)(b - 1), &s))
+        return (OVal)s; /* 2x+1 + 2y = 2(x+y)+1 */
+    return omni_num_add(r, loc, a, b);
+}
+
+OVal omni_b_sub2(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    int64_t s;
+    if (__builtin_expect((a & b & 1) != 0, 1) &&
+        !__builtin_sub_overflow((int64_t)a, (int64_t)(b - 1), &s))
+        return (OVal)s; /* 2x+1 - 2y = 2(x-y)+1 */
+    return omni_num_sub(r, loc, a, b);
+}
+
+OVal omni_b_mul2(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    int64_t p;
+    if (__builtin_expect((a & b & 1) != 0, 1) &&
+        !__builtin_mul_overflow(omni_fixval(a), (int64_t)(b - 1), &p))
+        return (OVal)p + 1; /* x * 2y = 2xy, even, so +1 cannot overflow */
+    return omni_num_mul(r, loc, a, b);
+}
+
+OVal omni_b_div2(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    if (__builtin_expect((a & b & 1) != 0, 1)) {
+        int64_t x = omni_fixval(a), y = omni_fixval(b);
+        /* y == -1 may overflow (FIX_MIN / -1): leave it to the slow path. */
+        if (y != 0 && y != -1 && x % y == 0)
+            return omni_fix(x / y);
+    }
+    return omni_num_div(r, loc, a, b);
+}
+
+OVal omni_b_neg(Region *r, const OmniLoc *loc, OVal a)
+{
+    int64_t s;
+    if (__builtin_expect(omni_is_fix(a), 1) && !__builtin_sub_overflow((int64_t)2, (int64_t)a, &s))
+        return (OVal)s; /* -(2x+1) + 2 = 2(-x)+1 */
+    return omni_num_sub(r, loc, omni_fix(0), a);
+}
+
+/* Tagging is monotonic, so tagged fixnums compare like their values. */
+#define OMNI_HOT_REL(cname, op, rel, who)                                       \
+    OVal omni_b_##cname(Region *r, const OmniLoc *loc, OVal a, OVal b)          \
+    {                                                                           \
+        (void)r;                                                                \
+        if (__builtin_expect((a & b & 1) != 0, 1))                              \
+            return omni_bool((int64_t)a op (int64_t)b);                         \
+        return omni_bool(omni_num_rel(loc, who, rel, a, b));                    \
+    }
+OMNI_HOT_REL(numeq2, ==, OMNI_REL_EQ, "=")
+OMNI_HOT_REL(lt2, <, OMNI_REL_LT, "<")
+OMNI_HOT_REL(gt2, >, OMNI_REL_GT, ">")
+OMNI_HOT_REL(le2, <=, OMNI_REL_LE, "<=")
+OMNI_HOT_REL(ge2, >=, OMNI_REL_GE, ">=")
+#undef OMNI_HOT_REL
+
+/* x / y with y ∉ {0, -1} cannot overflow; the slow path handles those. */
+OVal omni_b_quot(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    if (__builtin_expect((a & b & 1) != 0, 1)) {
+        int64_t y = omni_fixval(b);
+        if (y != 0 && y != -1)
+            return omni_fix(omni_fixval(a) / y);
+    }
+    return omni_num_quot(r, loc, a, b);
+}
+
+OVal omni_b_rem(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    if (__builtin_expect((a & b & 1) != 0, 1)) {
+        int64_t y = omni_fixval(b);
+        if (y != 0 && y != -1)
+            return omni_fix(omni_fixval(a) % y);
+    }
+    return omni_num_rem(r, loc, a, b);
+}
+
+OVal omni_b_mod(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    if (__builtin_expect((a & b & 1) != 0, 1)) {
+        int64_t y = omni_fixval(b);
+        if (y != 0 && y != -1) {
+            int64_t m = omni_fixval(a) % y;
+            if (m != 0 && ((m ^ y) < 0))
+                m += y; /* take the divisor's sign */
+            return omni_fix(m);
+        }
+    }
+    return omni_num_mod(r, loc, a, b);
+}
+
+/* ---- equality, lists ------------------------------------------------------ */
+
+OVal omni_b_eq(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    (void)r, (void)loc;
+    return omni_bool(a == b);
+}
+
+OVal omni_b_not(Region *r, const OmniLoc *loc, OVal a)
+{
+    (void)r, (void)loc;
+    return omni_bool(!omni_truthy(a));
+}
+
+OVal omni_b_cons(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    (void)loc;
+    OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
+    omni_hdr_init(p, OT_PAIR);
+    p->car = a;
+    p->cdr = b;
+    return OMNI_VAL(p);
+}
+
+static inline OPair *hot_pair(const OmniLoc *loc, const char *who, OVal v)
+{
+    if (__builtin_expect(!omni_is_type(v, OT_PAIR), 0))
+        omni_err_type(loc, who, "Pair", v);
+    return OMNI_PTR(OPair, v);
+}
+
+OVal omni_b_car(Region *r, const OmniLoc *loc, OVal a)
+{
+    (void)r;
+    return hot_pair(loc, "car", a)->car;
+}
+
+OVal omni_b_cdr(Region *r, const OmniLoc *loc, OVal a)
+{
+    (void)r;
+    return hot_pair(loc, "cdr", a)->cdr;
+}
+
+OVal omni_b_cadr(Region *r, const OmniLoc *loc, OVal a)
+{
+    (void)r;
+    return hot_pair(loc, "cadr", hot_pair(loc, "cadr", a)->cdr)->car;
+}
+
+OVal omni_b_cddr(Region *r, const OmniLoc *loc, OVal a)
+{
+    (void)r;
+    return hot_pair(loc, "cddr", hot_pair(loc, "cddr", a)->cdr)->cdr;
+}
+
+OVal omni_b_caddr(Region *r, const OmniLoc *loc, OVal a)
+{
+    (void)r;
+    OVal d = hot_pair(loc, "caddr", hot_pair(loc, "caddr", a)->cdr)->cdr;
+    return hot_pair(loc, "caddr", d)->car;
+}
+
+/* ---- type predicates -------------------------------------------------------- */
+
+#define OMNI_HOT_PRED(cname, test)                                   \
+    OVal omni_b_##cname(Region *r, const OmniLoc *loc, OVal v)       \
+    {                                                                \
+        (void)r, (void)loc;                                          \
+        return omni_bool(test);                                      \
+    }
+OMNI_HOT_PRED(pairp, omni_is_type(v, OT_PAIR))
+OMNI_HOT_PRED(nullp, v == OMNI_NIL)
+OMNI_HOT_PRED(intp, omni_is_fix(v))
+OMNI_HOT_PRED(floatp, omni_is_type(v, OT_FLOAT))
+OMNI_HOT_PRED(numberp, omni_is_fix(v) || omni_is_type(v, OT_FLOAT))
+OMNI_HOT_PRED(stringp, omni_is_type(v, OT_STRING))
+OMNI_HOT_PRED(charp, omni_is_char(v))
+OMNI_HOT_PRED(symbolp, omni_is_type(v, OT_SYMBOL))
+OMNI_HOT_PRED(boolp, v == OMNI_TRUE || v == OMNI_FALSE)
+OMNI_HOT_PRED(nothingp, v == OMNI_NOTHING)
+OMNI_HOT_PRED(fnp, omni_is_type(v, OT_CLOSURE))
+OMNI_HOT_PRED(arrayp, omni_is_type(v, OT_ARRAY))
+OMNI_HOT_PRED(dictp, omni_is_type(v, OT_DICT))
+OMNI_HOT_PRED(atomp, omni_is_type(v, OT_ATOM))
+#undef OMNI_HOT_PRED

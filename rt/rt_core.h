@@ -1,0 +1,38 @@
+/* rt_core.h — private glue between the runtime core files (region.c,
+ * error.c, stack.c, init.c, symbol.c, types.c ...).  Not for built-ins (they
+ * use rt_internal.h) and not for compiled code (omni.h).
+ */
+#ifndef OMNI_RT_CORE_H
+#define OMNI_RT_CORE_H
+
+#include "rt_internal.h"
+#include "region.h"
+
+/* A broken runtime invariant (not a user error): prints
+ * "internal error: ..." and aborts. */
+_Noreturn void omni_internal_error(const char *fmt, ...);
+
+/* error.c: report a runtime error (message, then location) and unwind. */
+void omni_error_report(const OmniLoc *loc, const char *msg);
+_Noreturn void omni_error_unwind(void);
+/* True when an omni_try is active on this thread. */
+bool omni_try_active(void);
+/* The message of the last runtime error raised on this thread ("" if none). */
+const char *omni_last_error(void);
+/* Where error messages go (stderr by default; tests redirect it). */
+void omni_set_error_stream(FILE *f);
+
+/* init.c: the arguments omni_rt_init received. */
+int omni_rt_argc(void);
+char **omni_rt_argv(void);
+
+/* symbol.c: set up the intern and global tables. */
+void omni_symbols_init(void);
+
+/* dict.c: a dict built in region r (used by omni_static_dict too). */
+OVal omni_dict_new_in(Region *r, int64_t cap, uint32_t flags);
+
+/* num.c: Int/Float comparison used by equal.c and the hot slow paths. */
+double omni_num_to_double(OVal v);
+
+#endif
