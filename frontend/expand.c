@@ -579,29 +579,53 @@ static Ast *reusable(Ex *x, Ast *e, Var **tmp)
     return mk_lref(x, *tmp, e->span);
 }
 
-/* (and) → true; (and a) → a; (and a b...) → (let [t a] (if t (and b...) t)) */
+/* (and) → true; (and a) → a; (and a b...) → (let [t a] (if t (and b...) t)).
+ * Built from the end without recursion: a long and/or is a long chain. */
 static Ast *expand_and_or(Ex *x, Datum **it, int n, bool is_and, bool tail, Span sp)
 {
     if (n == 0)
         return mk_bool(x, is_and, sp);
-    if (n == 1)
-        return expand(x, it[0], tail);
-    Ast *first = expand(x, it[0], false);
-    Var *tmp;
-    Ast *ref = reusable(x, first, &tmp);
-    Ast *rest = expand_and_or(x, it + 1, n - 1, is_and, tail, sp);
-    Ast *again = tmp ? mk_lref(x, tmp, first->span) : ref;
-    Ast *res = is_and ? mk_if(x, ref, rest, again, sp) : mk_if(x, ref, again, rest, sp);
-    return tmp ? mk_let1(x, tmp, first, res, sp) : res;
+    Ast **e = fe_alloc(x->a, (size_t)n * sizeof *e);
+    Ast **refs = fe_alloc(x->a, (size_t)n * sizeof *refs);
+    Var **tmps = fe_alloc(x->a, (size_t)n * sizeof *tmps);
+    for (int i = 0; i < n; i++) {
+        e[i] = expand(x, it[i], tail && i == n - 1);
+        if (i < n - 1)
+            refs[i] = reusable(x, e[i], &tmps[i]);
+    }
+    Ast *acc = e[n - 1];
+    for (int i = n - 2; i >= 0; i--) {
+        Ast *again = tmps[i] ? mk_lref(x, tmps[i], e[i]->span) : refs[i];
+        Ast *res = is_and ? mk_if(x, refs[i], acc, again, sp) : mk_if(x, refs[i], again, acc, sp);
+        acc = tmps[i] ? mk_let1(x, tmps[i], e[i], res, sp) : res;
+    }
+    return acc;
+}
+
+/* Chains of if nodes as deep as a form has clauses: bounded so that no
+ * later recursive pass can run out of stack on absurd input. */
+enum { FE_MAX_CLAUSES = 10000 };
+
+static bool too_many(Ex *x, Datum *f, int n)
+{
+    if (n <= FE_MAX_CLAUSES)
+        return false;
+    fe_error(x->d, f->span, "%s: too many clauses or operands (more than %d)", f->u.list.items[0]->u.str.s,
+             FE_MAX_CLAUSES);
+    return true;
 }
 
 static Ast *sf_and(Ex *x, Datum *f, bool tail)
 {
+    if (too_many(x, f, f->u.list.n - 1))
+        return mk_nothing(x, f->span);
     return expand_and_or(x, f->u.list.items + 1, f->u.list.n - 1, true, tail, f->span);
 }
 
 static Ast *sf_or(Ex *x, Datum *f, bool tail)
 {
+    if (too_many(x, f, f->u.list.n - 1))
+        return mk_nothing(x, f->span);
     return expand_and_or(x, f->u.list.items + 1, f->u.list.n - 1, false, tail, f->span);
 }
 
@@ -624,6 +648,8 @@ static Ast *sf_cond(Ex *x, Datum *f, bool tail)
 {
     int n = f->u.list.n - 1;
     Datum **cl = f->u.list.items + 1;
+    if (too_many(x, f, n))
+        return mk_nothing(x, f->span);
     Ast **tests = fe_alloc(x->a, (size_t)(n + 1) * sizeof *tests);
     Ast **bodies = fe_alloc(x->a, (size_t)(n + 1) * sizeof *bodies);
     Var **tmps = fe_alloc(x->a, (size_t)(n + 1) * sizeof *tmps);
@@ -994,6 +1020,8 @@ static Ast *sf_match(Ex *x, Datum *f, bool tail)
         fe_error(x->d, it[n - 1]->span, "match: expected pattern/result pairs (this pattern has no result)");
         return mk_nothing(x, f->span);
     }
+    if (too_many(x, f, (n - 2) / 2))
+        return mk_nothing(x, f->span);
     Ast *init = expand(x, it[1], false);
     Var *v = new_var(x, "match-value", it[1]->span);
     int nc = (n - 2) / 2;
@@ -1158,7 +1186,11 @@ Ast *fe_expand_unit(FeArena *a, Diag *d, FeSession *s, Datum **forms, int n)
         fe_vec_push(a, &top, mk_nothing(&x, sp));
     unit->u.seq.items = (Ast **)top.items;
     unit->u.seq.n = top.n;
-    fe_resolve_unit(a, d, s, unit, x.next_id);
+    /* After expansion errors the resolver would mostly report their echoes
+     * (e.g. a name whose binding was malformed), so it runs only on clean
+     * expansions. */
+    if (d->nerrors == errors0)
+        fe_resolve_unit(a, d, s, unit, x.next_id);
     if (d->nerrors != errors0)
         return NULL;
     for (int i = 0; i < top.n; i++)

@@ -27,7 +27,10 @@ typedef struct Reader {
     size_t len, pos;
     int line, col;
     bool unterminated; /* an EOF error was reported: don't repeat it outward */
+    int depth;         /* read_datum nesting, bounded so bad input cannot overflow the stack */
 } Reader;
+
+enum { FE_MAX_NESTING = 1000 };
 
 /* ---------------------------------------------------------- characters */
 static int peek(const Reader *r) { return r->pos < r->len ? (unsigned char)r->s[r->pos] : -1; }
@@ -558,7 +561,25 @@ static Datum *read_symbol(Reader *r)
     return d;
 }
 
+static Datum *read_datum_inner(Reader *r);
+
 static Datum *read_datum(Reader *r)
+{
+    if (r->depth >= FE_MAX_NESTING) {
+        /* Pathological input: stop reading rather than recurse further. */
+        fe_error(r->d, here(r), "nesting too deep (more than %d levels); the rest of the input is skipped",
+                 FE_MAX_NESTING);
+        r->pos = r->len;
+        r->unterminated = true;
+        return NULL;
+    }
+    r->depth++;
+    Datum *d = read_datum_inner(r);
+    r->depth--;
+    return d;
+}
+
+static Datum *read_datum_inner(Reader *r)
 {
     Span sp = here(r);
     int c = peek(r);
@@ -657,7 +678,7 @@ int fe_read_all(FeArena *a, Diag *d, const char *file, const char *src, size_t l
         fe_diag_init(&quiet, stderr, src, len);
         d = &quiet;
     }
-    Reader r = {a, d, fe_intern_filename(file), src, len, 0, 1, 1, false};
+    Reader r = {a, d, fe_intern_filename(file), src, len, 0, 1, 1, false, 0};
     FeVec items = {0};
     for (;;) {
         skip_ws(&r);

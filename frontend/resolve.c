@@ -12,7 +12,7 @@
  *   3. V_BOXED = captured && assigned.
  * Letrec rules the IR lowering relies on:
  *   - a lambda that is the init of a letrec binding has lam.self = that Var;
- *     when the Var is never assigned, uses of it inside that lambda are not
+ *     when the Var is never assigned nor boxed, uses of it inside that lambda are not
  *     free variables of it (the lowering uses the `self` op), and lambdas
  *     nested inside it capture it from there without a box;
  *   - a letrec Var captured by a closure that may be created before the Var
@@ -150,8 +150,11 @@ static void use_var(Res *r, Var *v, Span at)
         return;
     }
     int k = first;
-    if (lams[first]->u.lam.self == v && !(v->flags & V_ASSIGNED))
-        k = first + 1; /* the lambda reaches itself through `self` */
+    /* The lambda reaches itself through `self` unless the name can change:
+     * assigned, or boxed because an earlier init captured it (that capture
+     * was walked before this lambda, so the flag is already final here). */
+    if (lams[first]->u.lam.self == v && !(v->flags & (V_ASSIGNED | V_BOXED)))
+        k = first + 1;
     else if (vi && vi->pending)
         v->flags |= V_BOXED; /* captured before its value exists */
     for (int i = k; i < r->lams.n; i++)

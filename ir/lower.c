@@ -339,7 +339,7 @@ static VarInfo *var_new(Lower *L, FnCtx *fc, Var *v)
     vi->var = v;
     vi->fn = fc;
     vi->reg = -1;
-    vi->boxed = (v->flags & V_BOXED) != 0;
+    vi->boxed = (v->flags & V_BOXED) || (v->flags & (V_CAPTURED | V_ASSIGNED)) == (V_CAPTURED | V_ASSIGNED);
     vi->known_fn = -1;
     ptrmap_put(L->a, &L->vars, v, vi);
     return vi;
@@ -649,7 +649,9 @@ static int lower_call(Lower *L, FnCtx *fc, const Ast *e, Want w)
     if (fn->kind == A_LREF) {
         Var *v = fn->u.lref;
         VarInfo *vi = var_info(L, v);
-        if (vi && vi->known_fn >= 0)
+        if (v == fc->self)
+            known = fc->f;      /* `self` is always this function's closure */
+        else if (vi && vi->known_fn >= 0)
             known = L->m->funcs[vi->known_fn];
         clo = read_var(L, fc, v, fn->span, W_VALUE);
     } else if (fn->kind == A_LAMBDA) {
@@ -808,6 +810,13 @@ static void mark_early(Lower *L, const Ast *letrec, int pos, const Ast *own_lam,
     }
 }
 
+/* Whether evaluating e may run code that could call a closure (anything
+ * but a lambda, a literal or a variable read). */
+static bool runs_code(const Ast *e)
+{
+    return e->kind != A_LAMBDA && e->kind != A_CONST && e->kind != A_LREF && e->kind != A_GREF;
+}
+
 static int lower_letrec(Lower *L, FnCtx *fc, const Ast *e, Want w)
 {
     int n = e->u.let.n;
@@ -823,14 +832,17 @@ static int lower_letrec(Lower *L, FnCtx *fc, const Ast *e, Want w)
         mark_early(L, e, i, init->kind == A_LAMBDA ? init : NULL, 0, init, early);
     }
 
-    /* boxes and early registers exist before any initialiser runs; lambdas
-     * get their functions now so that calls between them are known */
+    /* a variable referenced early gets its box (or register) holding
+     * nothing before any initialiser runs; the others are bound as their
+     * initialiser finishes, like let.  Lambdas get their functions now so
+     * that calls between them are known. */
     int nothing = -1;
+    int quiet_upto = 0;     /* initialisers 0 .. quiet_upto-1 run no code */
     for (int i = 0; i < n; i++) {
         Var *v = e->u.let.vars[i];
         if (early[i] & EARLY_CAPTURED)
             vi[i]->boxed = true;
-        if (vi[i]->boxed || (early[i] & EARLY_DIRECT)) {
+        if (early[i]) {
             if (nothing < 0)
                 nothing = emit_const(fc, e->span, OMNI_NOTHING);
             if (vi[i]->boxed) {
@@ -841,8 +853,15 @@ static int lower_letrec(Lower *L, FnCtx *fc, const Ast *e, Want w)
                 set_home(fc, vi[i], h);
             }
         }
+        /* A call through the name is direct (call.known) unless the name
+         * may still hold `nothing` when the call runs: referenced early
+         * while some initialiser up to its own runs code (and so could
+         * call a closure that reads the name). */
         const Ast *init = e->u.let.inits[i];
-        if (init->kind == A_LAMBDA && !(v->flags & V_ASSIGNED))
+        if (quiet_upto == i && !runs_code(init))
+            quiet_upto = i + 1;
+        bool safe = !early[i] || quiet_upto > i;
+        if (init->kind == A_LAMBDA && !(v->flags & V_ASSIGNED) && safe)
             vi[i]->known_fn = func_for_lambda(L, init)->index;
     }
     for (int i = 0; i < n; i++) {

@@ -21,7 +21,9 @@
 
 static RirInstr *term(RirBlock *b)
 {
-    return &b->instrs[b->n - 1];
+    /* an empty block (invalid IR) has no successors rather than a crash */
+    static RirInstr none = { .op = RIR__COUNT };
+    return b->n > 0 ? &b->instrs[b->n - 1] : &none;
 }
 
 static int nsucc(const RirInstr *t)

@@ -38,8 +38,7 @@ int ir_run_passes(RirModule *m, const IrPassOptions *opt)
         if (!known) {
             fprintf(stderr, "rir: unknown pass '%s' for --dump-after (passes:", want);
             for (int p = 0; p < NPASSES; p++)
-                fprintf(stderr, " %s", pipeline[p].name);
-            fputs(", or all)\n", stderr);
+                fprintf(stderr, " %s%s", pipeline[p].name, p + 1 < NPASSES ? "," : "; or all)\n");
             return 1;
         }
     }

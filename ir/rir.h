@@ -45,7 +45,8 @@ typedef struct RirInstr {
     int32_t dst;        /* result register, -1 if none */
     int32_t nargs;
     int32_t *args;      /* operand registers */
-    int32_t region;     /* region operand (alloc `in %r`, transmigrate `to`, region ops), -1 if none */
+    int32_t region;     /* region operand (alloc `in %r`, transmigrate `to`, region ops; for CALL,
+                           CALL_KNOWN and PRIM: the result region passed to the callee), -1 if none (= %0) */
     int32_t region2;    /* transmigrate `from`, -1 if none */
     int64_t imm;        /* CONST: raw OVal; PARAM/ENV_REF: index; PRIM: OmniBuiltinId;
                            CLOSURE_NEW/CALL_KNOWN: function index; CONST_STR/CONST_DATUM:

@@ -281,10 +281,11 @@ static void check_defined(VCtx *c)
     Word *cur = malloc((size_t)nw * sizeof(Word));
     bool *reach = calloc((size_t)nb, 1);
     int *stack = malloc((size_t)nb * sizeof(int));
-    if (!out || !cur || !reach || !stack) {
-        free(out); free(cur); free(reach); free(stack);
-        return;
-    }
+    int *pstart = calloc((size_t)nb + 1, sizeof(int));   /* preds of b: pred[pstart[b] .. pstart[b+1]) */
+    int *pred = malloc((size_t)(2 * nb + 1) * sizeof(int));
+    if (!out || !cur || !reach || !stack || !pstart || !pred)
+        goto done;
+
     int sp = 0;
     reach[0] = true;
     stack[sp++] = 0;
@@ -298,7 +299,40 @@ static void check_defined(VCtx *c)
                 stack[sp++] = t->target[k];
             }
     }
+    /* predecessor lists of the reachable blocks (counting sort by target) */
+    for (int pass = 0; pass < 2; pass++) {
+        int *fill = pass ? stack : NULL;
+        if (pass) {
+            for (int b = 0; b < nb; b++)
+                pstart[b + 1] += pstart[b];
+            for (int b = 0; b < nb; b++)
+                fill[b] = pstart[b];
+        }
+        for (int bi = 0; bi < nb; bi++) {
+            if (!reach[bi])
+                continue;
+            const RirInstr *t = &f->blocks[bi]->instrs[f->blocks[bi]->n - 1];
+            int nt = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
+            for (int k = 0; k < nt; k++) {
+                if (pass)
+                    pred[fill[t->target[k]]++] = bi;
+                else
+                    pstart[t->target[k] + 1]++;
+            }
+        }
+    }
     memset(out, 0xff, (size_t)nb * nw * sizeof(Word));
+
+    /* in(b) into cur: %0 at bb0, else the meet over predecessors */
+#define IN_OF(bi)                                                              \
+    do {                                                                       \
+        memset(cur, (bi) == 0 ? 0 : 0xff, (size_t)nw * sizeof(Word));          \
+        if ((bi) == 0)                                                         \
+            bit_set(cur, 0);                                                   \
+        for (int q = pstart[bi]; q < pstart[(bi) + 1]; q++)                    \
+            for (int w = 0; w < nw; w++)                                       \
+                cur[w] &= out[(size_t)pred[q] * nw + w];                       \
+    } while (0)
 
     /* iterate to the fixpoint in block order (lowering emits blocks roughly
      * in reverse postorder, so this converges in a few rounds) */
@@ -307,24 +341,7 @@ static void check_defined(VCtx *c)
         for (int bi = 0; bi < nb; bi++) {
             if (!reach[bi])
                 continue;
-            if (bi == 0) {
-                memset(cur, 0, (size_t)nw * sizeof(Word));
-                bit_set(cur, 0);
-            } else {
-                memset(cur, 0xff, (size_t)nw * sizeof(Word));
-            }
-            /* meet over predecessors (scan: blocks are few per function) */
-            for (int pi = 0; pi < nb; pi++) {
-                if (!reach[pi])
-                    continue;
-                const RirBlock *p = f->blocks[pi];
-                const RirInstr *t = &p->instrs[p->n - 1];
-                bool pred = (t->op == RIR_JMP && t->target[0] == bi) ||
-                            (t->op == RIR_BR && (t->target[0] == bi || t->target[1] == bi));
-                if (pred)
-                    for (int w = 0; w < nw; w++)
-                        cur[w] &= out[(size_t)pi * nw + w];
-            }
+            IN_OF(bi);
             const RirBlock *b = f->blocks[bi];
             for (int i = 0; i < b->n; i++)
                 if (b->instrs[i].dst >= 0)
@@ -341,22 +358,7 @@ static void check_defined(VCtx *c)
         if (!reach[bi])
             continue;
         c->bb = bi;
-        if (bi == 0) {
-            memset(cur, 0, (size_t)nw * sizeof(Word));
-            bit_set(cur, 0);
-        } else {
-            memset(cur, 0xff, (size_t)nw * sizeof(Word));
-        }
-        for (int pi = 0; pi < nb; pi++) {
-            if (!reach[pi])
-                continue;
-            const RirBlock *p = f->blocks[pi];
-            const RirInstr *t = &p->instrs[p->n - 1];
-            if ((t->op == RIR_JMP && t->target[0] == bi) ||
-                (t->op == RIR_BR && (t->target[0] == bi || t->target[1] == bi)))
-                for (int w = 0; w < nw; w++)
-                    cur[w] &= out[(size_t)pi * nw + w];
-        }
+        IN_OF(bi);
         const RirBlock *b = f->blocks[bi];
         for (int i = 0; i < b->n; i++) {
             const RirInstr *in = &b->instrs[i];
@@ -371,7 +373,9 @@ static void check_defined(VCtx *c)
                 bit_set(cur, in->dst);
         }
     }
-    free(out); free(cur); free(reach); free(stack);
+#undef IN_OF
+done:
+    free(out); free(cur); free(reach); free(stack); free(pstart); free(pred);
 }
 
 static bool symbol_safe(const char *s)

@@ -11,7 +11,7 @@
  *  - Symbols, functions, atoms and boxes compare by identity.
  * Hashes of identity-compared objects must not depend on the address
  * (transmigration moves objects while dicts cache hashes), so functions hash
- * their code pointer and atoms/boxes hash by type only.
+ * their code pointers and atoms/boxes hash by type only.
  */
 #include "rt_core.h"
 
@@ -140,8 +140,11 @@ uint64_t omni_hash(OVal v)
                     sum += mix(d->entries[i].hash ^ mix(omni_hash(d->entries[i].val)));
             return mix(h ^ 0xD1 ^ sum ^ (uint64_t)d->count);
         }
-        case OT_CLOSURE:
-            return mix(h ^ (uint64_t)(uintptr_t)OMNI_PTR(OClosure, v)->code ^ 0xC1);
+        case OT_CLOSURE: {
+            const OClosure *c = OMNI_PTR(OClosure, v);
+            return mix(h ^ mix((uint64_t)(uintptr_t)c->code ^ (uint64_t)(uintptr_t)c->generic) ^
+                       (uint64_t)(uintptr_t)c->builtin ^ 0xC1);
+        }
         case OT_ATOM:
         case OT_BOX:
         case OT__COUNT:

@@ -135,6 +135,8 @@ OVal omni_b_neg(Region *r, const OmniLoc *loc, OVal a)
     int64_t s;
     if (__builtin_expect(omni_is_fix(a), 1) && !__builtin_sub_overflow((int64_t)2, (int64_t)a, &s))
         return (OVal)s; /* -(2x+1) + 2 = 2(-x)+1 */
+    if (omni_is_type(a, OT_FLOAT)) /* not 0 - a: (- 0.0) is -0.0 */
+        return omni_make_float(r, -OMNI_PTR(OFloat, a)->d);
     return omni_num_sub(r, loc, omni_fix(0), a);
 }
 

@@ -23,7 +23,9 @@
 #define POOL_MAX_CHUNKS 1024   /* beyond this, freed chunks go back to the OS */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+#ifndef OMNI_SANITIZE
 static OmniChunk *g_pool;            /* free normal-size chunks */
+#endif
 static uint64_t g_pool_count;
 static Region *g_free_regions;       /* recycled control blocks */
 static Region *g_live;               /* live regions, newest first */

@@ -21,7 +21,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define BIG_STACK_SIZE   ((size_t)4 << 30)   /* reserved, not committed */
+/* 1 GiB holds a million frames of up to ~1000 bytes; a runaway recursion
+ * touches all of it before the error, so bigger is not free. */
+#define BIG_STACK_SIZE   ((size_t)1 << 30)   /* reserved, not committed */
 #define BIG_STACK_MIN    ((size_t)64 << 20)  /* smallest fallback if 4 GiB cannot be mapped */
 #define GUARD_SIZE       ((size_t)16 << 20)  /* larger than any frame we make */
 #ifdef OMNI_SANITIZE
@@ -34,6 +36,7 @@ static _Thread_local bool tl_on_big_stack;
 static _Thread_local uintptr_t tl_guard_lo, tl_guard_hi;
 
 #ifdef OMNI_SANITIZE
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 /* Let our SIGSEGV handler see stack overflows instead of ASan's, and keep
  * leak checking on. */
 __attribute__((used, visibility("default"))) const char *__asan_default_options(void)
@@ -136,6 +139,11 @@ int omni_run_with_big_stack(int (*fn)(void *), void *arg)
     if (rc != 0)
         omni_internal_error("cannot start the program thread");
     pthread_join(th, NULL);
+#ifdef OMNI_SANITIZE
+    /* An overflow unwound past frames ASan could not unpoison (it skips
+     * stacks this big); clear their shadow before the range is reused. */
+    __asan_unpoison_memory_region(base, size);
+#endif
     munmap(base, size);
     if (job.raised)
         omni_error_unwind(); /* already reported: continue in this thread's omni_try */

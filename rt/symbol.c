@@ -89,7 +89,7 @@ typedef struct GlobalEntry {
 static pthread_mutex_t g_glob_lock = PTHREAD_MUTEX_INITIALIZER;
 static GlobalEntry **g_blocks;
 static size_t g_nblocks, g_blockcap;
-static size_t g_nglobals;            /* written under the lock, read atomically */
+static size_t g_nglobals;
 static GlobalEntry **g_gtab;         /* name → entry, open addressing */
 static size_t g_gtabcap;
 
@@ -122,7 +122,7 @@ static GlobalEntry *global_new(const char *name, size_t len, uint64_t h)
         omni_internal_error("out of memory (globals)");
     memcpy(e->name, name, len);
     e->name[len] = 0;
-    __atomic_store_n(&g_nglobals, g_nglobals + 1, __ATOMIC_RELEASE);
+    g_nglobals++;
     if ((g_nglobals + 1) * 2 > g_gtabcap) {
         size_t cap = g_gtabcap ? g_gtabcap * 2 : 1024;
         GlobalEntry **t = calloc(cap, sizeof *t);
@@ -166,9 +166,12 @@ const char *omni_global_name(OVal *slot)
 
 const char *omni_global_name_at(size_t i)
 {
-    if (i >= __atomic_load_n(&g_nglobals, __ATOMIC_ACQUIRE))
-        return NULL;
-    return g_blocks[i / GBLOCK][i % GBLOCK].name;
+    const char *name = NULL;
+    pthread_mutex_lock(&g_glob_lock); /* g_blocks may be reallocated */
+    if (i < g_nglobals)
+        name = g_blocks[i / GBLOCK][i % GBLOCK].name;
+    pthread_mutex_unlock(&g_glob_lock);
+    return name;
 }
 
 void omni_symbols_init(void)

@@ -668,20 +668,13 @@ static void usage(void)
            "  --version           version information\n");
 }
 
-/* Region statistics at exit: the runtime reads OMNI_REGION_STATS in
- * omni_rt_init, so the option sets it for this process. */
-static void enable_region_stats(void)
-{
-    setenv("OMNI_REGION_STATS", "1", 1);
-}
-
 int main(int argc, char **argv)
 {
     JitState J;
     memset(&J, 0, sizeof J);
     J.t_main = drv_now();
     drv_options_init(&J.opt, TOOL);
-    bool have_expr = false, bench = false;
+    bool have_expr = false, bench = false, region_stats = false;
     int first_arg = argc;   /* argv[first_arg..] are FILE and its arguments */
     int i = 1;
     while (i < argc) {
@@ -713,7 +706,7 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strcmp(a, "--region-stats") == 0) {
-            enable_region_stats();
+            region_stats = true;
             i++;
             continue;
         }
@@ -757,6 +750,8 @@ int main(int argc, char **argv)
         rt_argv[0] = argv[0];
     }
     omni_rt_init(rt_argc, rt_argv);
+    if (region_stats)
+        omni_set_region_stats(true);    /* reported by omni_rt_fini */
 
     if (J.mode == MODE_REPL) {
         /* keep Ctrl-C off the main thread: the REPL thread unblocks it */

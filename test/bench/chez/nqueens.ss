@@ -1,0 +1,18 @@
+;; nqueens.ss — number of solutions of 12 queens (lists of columns); reference for nqueens.omni.
+(define (ok? row dist placed)
+  (or (null? placed)
+      (and (not (= (car placed) (+ row dist)))
+           (not (= (car placed) (- row dist)))
+           (not (= (car placed) row))
+           (ok? row (+ dist 1) (cdr placed)))))
+(define (try-col n col placed row-count)
+  (if (= col n)
+      0
+      (+ (if (ok? col 1 placed)
+             (place n (cons col placed) (+ row-count 1))
+             0)
+         (try-col n (+ col 1) placed row-count))))
+(define (place n placed row-count)
+  (if (= row-count n) 1 (try-col n 0 placed row-count)))
+(display (place 12 '() 0))
+(newline)
