@@ -42,6 +42,7 @@ RIR_OP(RETAIN,       "retain",       0)                  /* retain %r */
 RIR_OP(RELEASE,      "release",      0)                  /* release %r */
 RIR_OP(TETHER,       "tether",       0)                  /* tether %r */
 RIR_OP(UNTETHER,     "untether",     0)                  /* untether %r */
+RIR_OP(REGION_GLOBAL, "region.global", RF_PURE)          /* %g = region.global   (the program's outermost region, never reclaimed) */
 /* terminators */
 RIR_OP(JMP,          "jmp",          RF_TERM)            /* jmp bbT */
 RIR_OP(BR,           "br",           RF_TERM)            /* br %c, bbT, bbF   (truthiness: not false, not nothing) */

@@ -2,8 +2,11 @@
  *
  * Every pass has the signature void ir_pass_<name>(RirFunc *) and lives in
  * ir/pass_<name>.c; this table is the single place that says which passes
- * run and in which order (the CTRR passes of later issues — escape
- * analysis, scope regions, transmigration, tethering — are added here).
+ * run and in which order.  The CTRR passes (docs/CTRR.md) follow simplify:
+ * the escape analysis writes a class on every value-making instruction,
+ * scope-regions and region-place turn it into region operations and
+ * operands, transmigrate checks what leaves the activation.  (Tethering
+ * needs no pass: see docs/CTRR.md.)
  * Between passes the verifier can run (verify_each, on in debug builds), so
  * a pass that breaks an invariant is named; dump_after prints the module
  * after one pass (or "all") for FileCheck tests and debugging.
@@ -18,8 +21,11 @@ typedef struct IrPass {
 } IrPass;
 
 static const IrPass pipeline[] = {
-    { "simplify",     ir_pass_simplify },      /* CFG clean-up after lowering */
-    { "region-place", ir_pass_region_place },  /* a region for every allocation site */
+    { "simplify",      ir_pass_simplify },       /* CFG clean-up after lowering */
+    { "escape",        ir_pass_escape },         /* CTRR: where each value may go (analysis) */
+    { "scope-regions", ir_pass_scope_regions },  /* CTRR: region.new / region.exit per function */
+    { "region-place",  ir_pass_region_place },   /* CTRR: a region for every allocation site and call */
+    { "transmigrate",  ir_pass_transmigrate },   /* CTRR: repair values leaving for %0 (docs/CTRR.md) */
 };
 
 enum { NPASSES = sizeof pipeline / sizeof pipeline[0] };

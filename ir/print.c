@@ -237,6 +237,7 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         fputc(' ', out);
         print_reg(out, arg(in, 0));
         print_arglist(out, in, 1);
+        print_in_region(out, in);   /* the callee's result region, when not %0 */
         if (in->flags & RIF_TAIL) fputs(" tail", out);
         break;
     case RIR_CALL_KNOWN:
@@ -245,6 +246,7 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         fputc(' ', out);
         print_reg(out, arg(in, 0));
         print_arglist(out, in, 1);
+        print_in_region(out, in);
         if (in->flags & RIF_TAIL) fputs(" tail", out);
         break;
     case RIR_PRIM:
@@ -265,6 +267,8 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         print_string_lit(out, n, (int64_t)strlen(n));
         break;
     }
+    case RIR_REGION_GLOBAL:
+        break;
     case RIR_REGION_NEW:
     case RIR_REGION_EXIT:
     case RIR_RETAIN:
@@ -297,6 +301,11 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
     case RIR__COUNT:
         break;
     }
+    /* the CTRR escape class of an allocation site (set by ir/pass_escape.c),
+     * so the placement decision can be read next to it */
+    if (in->escape != IR_ESC_UNSET && ir_instr_allocates(in) && in->op != RIR_TRANSMIGRATE)
+        fprintf(out, "  ; escape=%s%s", ir_escape_name(in->escape),
+                (in->escape & IR_ESC_CHEAP) ? " cheap" : "");
 }
 
 static void print_instr(FILE *out, const RirModule *m, const RirInstr *in, unsigned flags)

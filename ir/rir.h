@@ -55,6 +55,8 @@ typedef struct RirInstr {
     const char *name;   /* GLOBAL_*: global name; CONST_SYM: symbol; CHECK_PARAM: parameter name */
     int32_t target[2];  /* JMP: target[0]; BR: then, else (block ids) */
     Span span;
+    uint8_t escape;     /* CTRR (ir/pass_escape.c): IrEscape of the value an allocation site,
+                           call or prim produces, | IR_ESC_CHEAP; 0 (IR_ESC_UNSET) before the pass */
 } RirInstr;
 
 typedef struct RirBlock {
@@ -79,6 +81,8 @@ typedef struct RirFunc {
     int nblocks, blockcap;
     Span span;
     struct RirModule *module; /* owner (set by ir_func_new): its arena, functions, consts */
+    int32_t scope_region; /* CTRR (ir/pass_scope_regions.c): the register of the function's
+                             scope region (region.new %0), 0 if it has none */
 } RirFunc;
 
 typedef struct RirModule {
@@ -134,5 +138,55 @@ typedef struct IrPassOptions {
 } IrPassOptions;
 /* Runs the CTRR pipeline in order (see ir/passes.c). Returns 0 on success. */
 int ir_run_passes(RirModule *m, const IrPassOptions *opt);
+
+/* ---------------------------------------------------------------- CTRR */
+/* Where the value of an allocation site, call or prim may go, as decided by
+ * the escape analysis (docs/CTRR.md).  NONE and ARG values die with the
+ * function's activation (placed in its scope region); the others outlive it
+ * (RETURN, CAPTURE, CONTAINER, UNKNOWN: the result region %0; GLOBAL: the
+ * global region). */
+typedef enum {
+    IR_ESC_UNSET = 0,   /* no analysis ran: placement treats it as UNKNOWN */
+    IR_ESC_NONE,        /* dies with the scope */
+    IR_ESC_ARG,         /* only borrowed by non-tail calls */
+    IR_ESC_RETURN,      /* returned, passed to a tail call, or reachable from such a value */
+    IR_ESC_CAPTURE,     /* captured by a closure that escapes */
+    IR_ESC_GLOBAL,      /* stored in a global (or reachable from a value that is) */
+    IR_ESC_CONTAINER,   /* stored into an object allocated outside this activation */
+    IR_ESC_UNKNOWN,     /* flows where the analysis has no model (a built-in without an effect row) */
+    IR_ESC__COUNT
+} IrEscape;
+enum {
+    IR_ESC_MASK  = 0x0f,
+    /* The value is a number or is consumed only as one: allocating it costs
+     * at most a Float box, not worth a scope region of its own. */
+    IR_ESC_CHEAP = 0x80,
+};
+/* "none", "arg", "return", "capture", "global", "container", "unknown" ("?" if unset). */
+const char *ir_escape_name(int escape);
+/* True if the class dies with the activation (NONE or ARG). */
+bool ir_escape_is_local(int escape);
+
+/* The alias classes the escape analysis works on, recomputed for f as it
+ * is now (Steensgaard-style: flow-insensitive unification, see
+ * docs/CTRR.md): cls[r] is the class of value register r (-1 for region
+ * registers); content[c] is the class of what objects of class c hold or
+ * may be loaded from them (-1 if nothing is).  Class ids are < nclasses.
+ * Used by the passes after ir_pass_escape that must follow a value to
+ * everything it reaches (ir/pass_transmigrate.c). */
+typedef struct IrAliasClasses {
+    int nregs, nclasses;
+    int32_t *cls;       /* nregs entries */
+    int32_t *content;   /* nclasses entries */
+} IrAliasClasses;
+void ir_alias_classes(const RirFunc *f, IrAliasClasses *out);
+void ir_alias_classes_free(IrAliasClasses *c);
+
+/* The CTRR passes, in pipeline order (ir/passes.c); each works on one
+ * function and may be run alone by tests. */
+void ir_pass_escape(RirFunc *f);          /* ir/pass_escape.c: classify every value */
+void ir_pass_scope_regions(RirFunc *f);   /* ir/pass_scope_regions.c: region.new / region.exit */
+/* ir_pass_region_place (ir/pass_region_place.c) follows: region operands */
+void ir_pass_transmigrate(RirFunc *f);    /* ir/pass_transmigrate.c: repair at ret / tail calls */
 
 #endif

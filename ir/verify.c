@@ -94,7 +94,7 @@ static void check_instr(VCtx *c, const RirInstr *in)
     RirOp op = (RirOp)in->op;
     int want_args = 0;          /* exact count, or -1: checked below */
     int want_dst = 1;           /* 1: value dst, 2: region dst, 0: none */
-    int want_region = 0;        /* 1: required, 0: forbidden */
+    int want_region = 0;        /* 1: required, 0: forbidden, 2: optional */
     bool want_region2 = false;
 
     switch (op) {
@@ -118,9 +118,14 @@ static void check_instr(VCtx *c, const RirInstr *in)
     case RIR_CALL: case RIR_CALL_KNOWN: case RIR_PRIM:
         want_args = -1;
         want_region = op == RIR_CLOSURE_NEW || (op == RIR_PRIM && ir_instr_allocates(in));
+        if (op == RIR_CALL || op == RIR_CALL_KNOWN)
+            want_region = 2;    /* the callee's result region; -1 is %0 */
         break;
     case RIR_REGION_NEW:
         want_dst = 2, want_region = 1;
+        break;
+    case RIR_REGION_GLOBAL:
+        want_dst = 2;
         break;
     case RIR_REGION_EXIT: case RIR_RETAIN: case RIR_RELEASE: case RIR_TETHER:
     case RIR_UNTETHER:
@@ -165,7 +170,7 @@ static void check_instr(VCtx *c, const RirInstr *in)
         use_reg(c, in, in->args[i], RK_VALUE, "operand");
 
     /* region operands */
-    if (want_region && in->region < 0)
+    if (want_region == 1 && in->region < 0)
         verr(c, "%s: missing region operand", opname(in));
     else if (!want_region && in->region >= 0)
         verr(c, "%s: unexpected region operand %%%d", opname(in), (int)in->region);
@@ -183,6 +188,8 @@ static void check_instr(VCtx *c, const RirInstr *in)
         verr(c, "%s: only calls can be tail calls", opname(in));
     if ((in->flags & RIF_TAIL) && f->is_entry)
         verr(c, "%s: tail call in the entry function", opname(in));
+    if ((in->flags & RIF_TAIL) && in->region > 0)
+        verr(c, "%s: a tail call passes on %%0, not region %%%d", opname(in), (int)in->region);
 
     /* op-specific */
     switch (op) {

@@ -357,6 +357,14 @@ static LLVMValueRef build_datum(LbGen *g, const Datum *d)
  * run of the entry (a script loaded twice in one process) harmless. */
 void lb_init_finish(LbGen *g)
 {
+    if (!g->slot_list.n && !g->sym_list.n && !g->datum_list.n) {
+        /* nothing to initialise (the common REPL input): no init at all */
+        if (g->init_call) LLVMInstructionEraseFromParent(g->init_call);
+        LLVMDeleteFunction(g->init_fn);
+        LLVMDeleteGlobal(g->init_guard);
+        g->init_fn = g->init_guard = g->init_call = NULL;
+        return;
+    }
     LLVMBasicBlockRef first = LLVMAppendBasicBlockInContext(g->ctx, g->init_fn, "");
     LLVMBasicBlockRef work = LLVMAppendBasicBlockInContext(g->ctx, g->init_fn, "");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->init_fn, "");

@@ -13,7 +13,10 @@
  * fall back to omni_apply; calls in tail position are `musttail`, which
  * LLVM accepts between tailcc functions of different prototypes, so every
  * tail call — self, mutual or through an unknown closure — runs in
- * constant stack.
+ * constant stack (a tail call that falls back to omni_apply cannot be one:
+ * its argument array lives in the caller's frame).  Functions with
+ * annotated parameters check them at their entry points (see "parameter
+ * checks" below) so the error names the caller's location.
  */
 #include "lb_internal.h"
 
@@ -173,6 +176,118 @@ static LLVMValueRef mark_tail(LLVMValueRef call, bool must)
     return call;
 }
 
+/* A conditional branch that expects `likely`: keeps slow paths out of line. */
+static void br_expect(LbGen *g, LLVMValueRef cond, LLVMBasicBlockRef likely, LLVMBasicBlockRef unlikely)
+{
+    LLVMValueRef br = LLVMBuildCondBr(g->b, cond, likely, unlikely);
+    LLVMMetadataRef w[3] = {
+        LLVMMDStringInContext2(g->ctx, "branch_weights", 14),
+        LLVMValueAsMetadata(lb_i32(g, 2000)), LLVMValueAsMetadata(lb_i32(g, 1)),
+    };
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->ctx, "prof", 4),
+                    LLVMMetadataAsValue(g->ctx, LLVMMDNodeInContext2(g->ctx, w, 3)));
+}
+
+/* ------------------------------------------------------- parameter checks
+ *
+ * A parameter annotation is checked where the function is entered, so the
+ * error names the caller's location like an arity error does: the generic
+ * wrapper checks with the `loc` it is given, call.known checks at its call
+ * site, and a closure of such a function offers no fast entry (code NULL),
+ * so every other call reaches the generic wrapper.  The body's prologue
+ * checks are then not emitted.  The tests are inline; omni_check_param
+ * (which raises the error) is only called when one fails. */
+
+static OmniType ann_type(int ann)
+{
+    switch (ann) {
+    case OMNI_ANN_FLOAT: return OT_FLOAT;
+    case OMNI_ANN_STRING: return OT_STRING;
+    case OMNI_ANN_ARRAY: return OT_ARRAY;
+    case OMNI_ANN_DICT: return OT_DICT;
+    case OMNI_ANN_FN: return OT_CLOSURE;
+    case OMNI_ANN_SYMBOL: return OT_SYMBOL;
+    case OMNI_ANN_LIST: return OT_PAIR;
+    default: return OT__COUNT;
+    }
+}
+
+static void emit_param_check(LbGen *g, LLVMValueRef v, int ann, const char *fn, const char *pname,
+                             LLVMValueRef loc)
+{
+    if (ann == OMNI_ANN_ANY) return;
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "badparam");
+    LLVMValueRef lo3 = LLVMBuildAnd(g->b, v, lb_i64(g, 7), "");
+    OmniType t = ann_type(ann);
+    if (ann == OMNI_ANN_INT) {
+        br_expect(g, LLVMBuildTrunc(g->b, v, g->t_i1, ""), ok, bad);
+    } else if (ann == OMNI_ANN_CHAR) {
+        br_expect(g, LLVMBuildICmp(g->b, LLVMIntEQ, lo3, lb_i64(g, 4), ""), ok, bad);
+    } else if (ann == OMNI_ANN_BOOL) {
+        LLVMValueRef c = LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, v, lb_i64(g, OMNI_TRUE), ""),
+                                     LLVMBuildICmp(g->b, LLVMIntEQ, v, lb_i64(g, OMNI_FALSE), ""), "");
+        br_expect(g, c, ok, bad);
+    } else if (t != OT__COUNT) {
+        LLVMBasicBlockRef hdr = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+        if (ann == OMNI_ANN_LIST) { /* () or a pair; the spine is not walked */
+            LLVMBasicBlockRef notnil = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+            LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, v, lb_i64(g, OMNI_NIL), ""), ok, notnil);
+            LLVMPositionBuilderAtEnd(g->b, notnil);
+        }
+        br_expect(g, LLVMBuildICmp(g->b, LLVMIntEQ, lo3, lb_i64(g, 0), ""), hdr, bad);
+        LLVMPositionBuilderAtEnd(g->b, hdr);
+        LLVMValueRef ty = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildIntToPtr(g->b, v, g->t_ptr, ""), "");
+        br_expect(g, LLVMBuildICmp(g->b, LLVMIntEQ, ty, lb_i32(g, (int32_t)t), ""), ok, bad);
+    } else {
+        LLVMBuildBr(g->b, bad); /* an annotation this file does not know: ask the runtime */
+    }
+    LLVMPositionBuilderAtEnd(g->b, bad);
+    LLVMValueRef a[5] = { v, lb_i32(g, ann), lb_cstring(g, fn, strlen(fn)),
+                          lb_cstring(g, pname, strlen(pname)), loc };
+    lb_rt_call(g, "omni_check_param", a, 5); /* raises: the inline test failed */
+    LLVMBuildBr(g->b, ok);
+    LLVMPositionBuilderAtEnd(g->b, ok);
+}
+
+static const char *display_of(const RirFunc *f) { return f->display ? f->display : f->name; }
+
+/* Checks of f's parameters on the values in vals[0..] (parameter order). */
+static void emit_entry_checks(LbGen *g, const RirFunc *f, const LbFunc *lf, LLVMValueRef *vals,
+                              LLVMValueRef loc)
+{
+    for (int i = 0; i < lf->nchecks; i++)
+        emit_param_check(g, vals[lf->checks[i].param], lf->checks[i].ann, display_of(f),
+                         lf->checks[i].name, loc);
+}
+
+/* Finds the checks of f's prologue (block 0: params, then their checks)
+ * that can move to the entry points. */
+static void scan_checks(const RirFunc *f, LbFunc *lf)
+{
+    if (f->is_entry || f->nblocks < 1) return;
+    const RirBlock *b = f->blocks[0];
+    int *param_of = malloc((size_t)f->nregs * sizeof *param_of);
+    if (!param_of) abort();
+    for (int r = 0; r < f->nregs; r++) param_of[r] = -1;
+    int nparams = f->nparams + (f->has_rest ? 1 : 0), i;
+    for (i = 0; i < b->n; i++) {
+        const RirInstr *in = &b->instrs[i];
+        if (in->op == RIR_PARAM && in->dst >= 0 && in->dst < f->nregs && in->imm >= 0 && in->imm < nparams) {
+            param_of[in->dst] = (int)in->imm;
+            continue;
+        }
+        if (in->op != RIR_CHECK_PARAM || in->nargs != 1 || in->dst >= 0 || in->args[0] < 0 ||
+            in->args[0] >= f->nregs || param_of[in->args[0]] < 0)
+            break;
+        lf->checks = realloc(lf->checks, (size_t)(lf->nchecks + 1) * sizeof *lf->checks);
+        if (!lf->checks) abort();
+        lf->checks[lf->nchecks++] = (LbCheck){ param_of[in->args[0]], (int)in->imm, in->name ? in->name : "?" };
+    }
+    lf->prologue = i;
+    free(param_of);
+}
+
 /* ------------------------------------------------------------ calls */
 
 /* call %f(args...): fast entry if the closure takes exactly n arguments,
@@ -190,7 +305,7 @@ static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
     LLVMValueRef code = lb_rt_call(g, "omni_fast_code", fc, 2);
     LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "fast");
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "slow");
-    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, code, ""), slow, fast);
+    br_expect(g, LLVMBuildIsNotNull(g->b, code, ""), fast, slow);
 
     LLVMPositionBuilderAtEnd(g->b, fast);
     vals[0] = r;
@@ -262,6 +377,7 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
             vals[n + 1] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(lf2), lf2, la, 4, "");
         }
     }
+    emit_entry_checks(g, callee, lf, vals + 2, lb_loc(g, in->span));
     LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, vals, (unsigned)n + 2, "");
     LLVMSetInstructionCallConv(c, LB_TAILCC);
     free(vals);
@@ -321,7 +437,7 @@ static void emit_closure(LbGen *g, const RirInstr *in)
     }
     const char *disp = t->display ? t->display : t->name;
     LLVMValueRef a[7] = {
-        instr_region(g, in), lf->body, lf->generic, lb_i32(g, t->nparams), lb_i32(g, t->has_rest),
+        instr_region(g, in), lf->nchecks ? LLVMConstNull(g->t_ptr) : lf->body, lf->generic, lb_i32(g, t->nparams), lb_i32(g, t->has_rest),
         lb_cstring(g, disp, strlen(disp)), lb_i32(g, t->nfree),
     };
     LLVMValueRef clo = lb_rt_call(g, "omni_make_closure", a, 7);
@@ -331,7 +447,7 @@ static void emit_closure(LbGen *g, const RirInstr *in)
             /* The closure was allocated just above and nothing else can see
              * it yet: these initialising stores need no store barrier. */
             LLVMValueRef off = lb_i64(g, offsetof(OClosure, free) + 8 * (size_t)i);
-            LLVMBuildStore(g->b, val(g, in->args[i]), LLVMBuildGEP2(g->b, g->t_i8, p, &off, 1, ""));
+            LLVMBuildStore(g->b, val(g, in->args[i]), LLVMBuildInBoundsGEP2(g->b, g->t_i8, p, &off, 1, ""));
         }
     }
     set(g, in->dst, clo);
@@ -351,10 +467,11 @@ static LLVMValueRef param(LbGen *g, int64_t i)
 
 /* Emits the instructions of block b.  Stops early after a tail call,
  * which already returned. */
-static void emit_block(LbGen *g, const RirBlock *b)
+static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
 {
     for (int i = 0; i < b->n && !g->err; i++) {
         const RirInstr *in = &b->instrs[i];
+        if (i < skip_checks && in->op == RIR_CHECK_PARAM) continue; /* done on entry */
         lb_di_set_loc(g, in->span);
         bool tail = g->cur_is_body && (in->flags & RIF_TAIL) && in->dst >= 0 &&
                     returns_reg(g->cur, b, i + 1, in->dst);
@@ -382,7 +499,7 @@ static void emit_block(LbGen *g, const RirBlock *b)
                 break;
             }
             LLVMValueRef off = lb_i64(g, offsetof(OClosure, free) + 8 * (uint64_t)in->imm);
-            LLVMValueRef p = LLVMBuildGEP2(g->b, g->t_i8, LLVMGetParam(g->cur_fn, 1), &off, 1, "");
+            LLVMValueRef p = LLVMBuildInBoundsGEP2(g->b, g->t_i8, LLVMGetParam(g->cur_fn, 1), &off, 1, "");
             set(g, in->dst, LLVMBuildLoad2(g->b, g->t_i64, p, ""));
             break;
         }
@@ -428,13 +545,11 @@ static void emit_block(LbGen *g, const RirBlock *b)
             if (emit_call_known(g, in, tail)) return;
             break;
         case RIR_PRIM: emit_prim(g, in); break;
-        case RIR_CHECK_PARAM: {
-            const char *fn = g->cur->display ? g->cur->display : g->cur->name;
-            const char *pn = in->name ? in->name : "?";
-            LLVMValueRef a[5] = { val(g, in->args[0]), lb_i32(g, (int32_t)in->imm),
-                                  lb_cstring(g, fn, strlen(fn)), lb_cstring(g, pn, strlen(pn)),
-                                  lb_loc(g, in->span) };
-            set(g, in->dst, lb_rt_call(g, "omni_check_param", a, 5));
+        case RIR_CHECK_PARAM: { /* one the prologue scan could not hoist */
+            LLVMValueRef v = val(g, in->args[0]);
+            emit_param_check(g, v, (int)in->imm, display_of(g->cur), in->name ? in->name : "?",
+                             lb_loc(g, in->span));
+            set(g, in->dst, v);
             break;
         }
         case RIR_REGION_NEW: {
@@ -452,6 +567,9 @@ static void emit_block(LbGen *g, const RirBlock *b)
             lb_rt_call(g, fns[in->op], a, 1);
             break;
         }
+        case RIR_REGION_GLOBAL:
+            set(g, in->dst, lb_rt_call(g, "omni_region_global", NULL, 0));
+            break;
         case RIR_TRANSMIGRATE: {
             if (in->region < 0 || in->region2 < 0 || in->nargs < 1) {
                 lb_fail(g, "@%s: transmigrate needs a value, from and to", g->cur->name);
@@ -534,12 +652,12 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     g->argv_buf = g->argv_cap ? LLVMBuildArrayAlloca(g->b, g->t_i64, lb_i64(g, (uint64_t)g->argv_cap), "argv") : NULL;
     LLVMBuildStore(g->b, LLVMGetParam(lf->body, 0), g->regs[0]);
     if (f->is_entry) /* the module's symbols, data and slots exist from here on */
-        LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->init_fn), g->init_fn, NULL, 0, "");
+        g->init_call = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->init_fn), g->init_fn, NULL, 0, "");
     LLVMBuildBr(g->b, g->bbs[f->blocks[0]->id]);
 
     for (int k = 0; k < f->nblocks && !g->err; k++) {
         LLVMPositionBuilderAtEnd(g->b, g->bbs[f->blocks[k]->id]);
-        emit_block(g, f->blocks[k]);
+        emit_block(g, f->blocks[k], k == 0 ? lf->prologue : 0);
     }
     free(g->bbs);
     free(g->regs);
@@ -551,6 +669,8 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
 static void emit_generic(LbGen *g, const RirFunc *f, LbFunc *lf)
 {
     LLVMValueRef fn = lf->generic;
+    g->cur = f;
+    g->cur_fn = fn; /* the checks add blocks to it */
     LLVMValueRef r = LLVMGetParam(fn, 0), self = LLVMGetParam(fn, 1), loc = LLVMGetParam(fn, 2);
     LLVMValueRef argc = LLVMGetParam(fn, 3), argv = LLVMGetParam(fn, 4);
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "");
@@ -585,8 +705,14 @@ static void emit_generic(LbGen *g, const RirFunc *f, LbFunc *lf)
                                LLVMBuildGEP2(g->b, g->t_i64, argv, &n, 1, "") };
         a[total + 1] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(lf2), lf2, la, 4, "");
     }
+    emit_entry_checks(g, f, lf, a + 2, loc);
     LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, a, (unsigned)total + 2, "");
     LLVMSetInstructionCallConv(c, LB_TAILCC);
+    /* Keep the body out of the wrapper: a copy of every body would double
+     * what the optimiser and code generator chew through, and the generic
+     * path (apply, map, ...) pays a direct call only. */
+    LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex,
+        LLVMCreateEnumAttribute(g->ctx, LLVMGetEnumAttributeKindForName("noinline", 8), 0));
     LLVMBuildRet(g->b, c);
     free(a);
 }
@@ -618,6 +744,7 @@ static void declare_funcs(LbGen *g, const char *entry_name)
             lb_di_func(g, lf, f->display ? f->display : f->name, entry_name, f->span);
             continue;
         }
+        scan_checks(f, lf);
         char *name = lb_fmt("%s.%s", rm->name, f->name);
         lf->body_ty = fast_type(g, f->nparams + (f->has_rest ? 1 : 0));
         lf->body = LLVMAddFunction(g->mod, name, lf->body_ty);
@@ -674,6 +801,7 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
 
     LLVMDisposeBuilder(g->b);
     lb_gen_free_consts(g);
+    for (int i = 0; i < func_count(rm); i++) free(g->funcs[i].checks);
     free(g->funcs);
     if (g->err) {
         LLVMDisposeModule(g->mod);

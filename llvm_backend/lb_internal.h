@@ -36,11 +36,21 @@ void lb_vec_push(LbVec *v, void *p);
 void lb_vec_free(LbVec *v);
 
 /* LLVM-side facts about one RIR function. */
+/* A parameter type check hoisted out of a body's prologue (lb_emit.c). */
+typedef struct LbCheck {
+    int param;             /* parameter index (nparams: the rest list) */
+    int ann;               /* OmniAnn */
+    const char *name;      /* parameter name */
+} LbCheck;
+
 typedef struct LbFunc {
     LLVMValueRef body;     /* tailcc body, or the C entry for the module entry */
     LLVMTypeRef body_ty;
     LLVMValueRef generic;  /* C-convention generic wrapper (NULL for the entry) */
     LLVMMetadataRef sp;    /* DISubprogram of body (debug info only) */
+    LbCheck *checks;       /* checks done at the entry points, not in the body */
+    int nchecks;
+    int prologue;          /* leading instructions of block 0 covered by them */
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are
@@ -75,6 +85,7 @@ typedef struct LbGen {
 
     LLVMValueRef init_fn;        /* private void <module>.init() */
     LLVMValueRef init_guard;     /* i8: set once the init ran */
+    LLVMValueRef init_call;      /* its call in the entry */
 
     /* state of the function being emitted */
     const RirFunc *cur;

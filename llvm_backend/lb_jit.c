@@ -13,8 +13,10 @@
 
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct LbJit {
     LbOptions opt;
@@ -25,9 +27,17 @@ struct LbJit {
     char *triple, *layout;
     LbHot *hot;
     char *last_ir;
+    bool times;                /* OMNI_LB_TIMES set: per-phase times on stderr */
     LLVMOrcResourceTrackerRef *rts;
     size_t nrts, caprts;
 };
+
+static double ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
 
 static char *take_error(LLVMErrorRef e, const char *what)
 {
@@ -43,6 +53,7 @@ LbJit *lb_jit_new(const LbOptions *opt, char **err)
     if (!j) abort();
     j->opt = *opt;
     j->opt.entry_symbol = NULL; /* JIT entries are always <module>.entry */
+    j->times = getenv("OMNI_LB_TIMES") != NULL;
 
     LLVMTargetMachineRef jtm = lb_host_tm(opt->opt_level, true, err);
     if (!jtm) goto fail;
@@ -94,16 +105,20 @@ void lb_jit_free(LbJit *j)
 LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
 {
     *err = NULL;
+    double t0 = j->times ? ms_now() : 0;
     LLVMModuleRef mod = lb_build_module(j->ctx, m, &j->opt, LB_FOR_JIT, j->triple, j->layout, err);
     if (!mod) return NULL;
+    double t1 = j->times ? ms_now() : 0;
     if (lb_finish_module(mod, j->hot, j->tm, &j->opt, err)) {
         LLVMDisposeModule(mod);
         return NULL;
     }
+    double t2 = j->times ? ms_now() : 0;
     free(j->last_ir);
     char *text = LLVMPrintModuleToString(mod);
     j->last_ir = lb_strdup(text);
     LLVMDisposeMessage(text);
+    double t3 = j->times ? ms_now() : 0;
 
     LLVMOrcResourceTrackerRef rt = LLVMOrcJITDylibCreateResourceTracker(LLVMOrcLLJITGetMainJITDylib(j->jit));
     LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, j->tsctx);
@@ -118,6 +133,9 @@ LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
     LLVMOrcExecutorAddress addr = 0;
     e = LLVMOrcLLJITLookup(j->jit, &addr, name); /* compiles the module */
     free(name);
+    if (j->times)
+        fprintf(stderr, "lb: %s: build %.2f ms, link+opt %.2f ms, print %.2f ms, codegen %.2f ms\n",
+                m->name, t1 - t0, t2 - t1, t3 - t2, ms_now() - t3);
     if (e || !addr) {
         *err = e ? take_error(e, "cannot compile the module") :
                    lb_strdup("internal error: llvm backend: module entry not found");

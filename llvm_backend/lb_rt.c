@@ -40,6 +40,7 @@ static const struct { const char *name, *sig; int flags; } rt_fns[] = {
     { "omni_static_array",      "i:ip", 0 },
     { "omni_static_dict",       "i:ip", 0 },
     { "omni_region_new",        "p:p", 0 },
+    { "omni_region_global",     "p:", 0 },
     { "omni_region_exit",       "v:p", 0 },
     { "omni_region_retain",     "v:p", 0 },
     { "omni_region_release",    "v:p", 0 },
@@ -224,16 +225,17 @@ LbHot *lb_hot_new(LLVMContextRef ctx, const char *triple, const char *layout, ch
      * declares) dso_local: PC-relative access that cannot reach the
      * runtime's symbols from JIT memory.  The C API cannot clear the flag,
      * so each external reference is replaced by a fresh declaration. */
-    for (LLVMValueRef gv = LLVMGetFirstGlobal(mod), next; gv; gv = next) {
-        next = LLVMGetNextGlobal(gv);
-        if (LLVMIsDeclaration(gv)) redeclare(mod, gv, false);
-    }
-    for (LLVMValueRef fn = LLVMGetFirstFunction(mod), next; fn; fn = next) {
-        next = LLVMGetNextFunction(fn);
+    LbVec decls = { 0 }; /* collected first: new declarations join the lists */
+    for (LLVMValueRef gv = LLVMGetFirstGlobal(mod); gv; gv = LLVMGetNextGlobal(gv))
+        if (LLVMIsDeclaration(gv)) lb_vec_push(&decls, gv);
+    size_t nglobals = decls.n;
+    for (LLVMValueRef fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn)) {
         size_t len;
         const char *name = LLVMGetValueName2(fn, &len);
-        if (LLVMIsDeclaration(fn) && strncmp(name, "llvm.", 5) != 0) redeclare(mod, fn, true);
+        if (LLVMIsDeclaration(fn) && strncmp(name, "llvm.", 5) != 0) lb_vec_push(&decls, fn);
     }
+    for (size_t i = 0; i < decls.n; i++) redeclare(mod, decls.items[i], i >= nglobals);
+    lb_vec_free(&decls);
     return h;
 }
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static pthread_once_t llvm_once = PTHREAD_ONCE_INIT;
 
@@ -57,6 +58,13 @@ LLVMTargetMachineRef lb_host_tm(int opt_level, bool jit, char **err)
     return tm;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
 bool lb_verify(LLVMModuleRef mod, const char *when, char **err)
 {
     char *msg = NULL;
@@ -80,10 +88,12 @@ int lb_finish_module(LLVMModuleRef mod, LbHot *hot, LLVMTargetMachineRef tm,
 {
     int level = opt->opt_level < 0 ? 0 : opt->opt_level > 3 ? 3 : opt->opt_level;
     if (opt->verify && !lb_verify(mod, "after code generation", err)) return -1;
+    double t0 = getenv("OMNI_LB_TIMES") ? now_ms() : 0;
     if (hot && lb_hot_link(hot, mod, level, err)) return -1;
+    if (t0) fprintf(stderr, "lb: hot link %.2f ms\n", now_ms() - t0);
 
     char passes[64];
-    if (level == 0) snprintf(passes, sizeof passes, "globaldce,always-inline");
+    if (level == 0) snprintf(passes, sizeof passes, "globaldce,always-inline,function(mem2reg)");
     else snprintf(passes, sizeof passes, "globaldce,default<O%d>", level);
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
     LLVMErrorRef e = LLVMRunPasses(mod, passes, tm, po);

@@ -1,19 +1,36 @@
-/* region.h — the region control block and the inline bump allocator.
+/* region.h — the region control block, its per-thread pool, and the inline
+ * fast paths: bump allocation, region_of, region.new and region.exit.
  *
- * A Region is an arena made of chunks.  Every chunk is OMNI_CHUNK_SIZE bytes
- * (a power of two) and aligned to its size, and starts with an OmniChunk
- * header naming its region, so region_of(p) is one mask and one load: no
- * per-object owner word.  An object bigger than OMNI_LARGE_OBJECT gets a
- * chunk of its own (size rounded up to a multiple of OMNI_CHUNK_SIZE, still
- * aligned to OMNI_CHUNK_SIZE), and the object starts right after the header,
- * so the mask still finds the header.  Static objects (OHF_STATIC: symbols,
- * literals, constants the compiler emits as LLVM globals) are outside any
- * chunk and have no region.
+ * Memory layout (docs/MEMORY_TERMINOLOGY.md, docs/REGION_RC_MODEL.md).
+ * Region memory comes in chunks of OMNI_CHUNK_SIZE bytes aligned to their
+ * size.  Each chunk starts with an OmniChunk header whose `mask` says how to
+ * find the owner of an address p inside it: the owner's Region pointer is
+ * the word at p & mask.  An arena chunk has mask ~(CHUNK-1), so that word is
+ * the header's own `region` field.  A slot slab is a chunk cut into
+ * OMNI_SLOT_SIZE slots, each holding one control block followed by its
+ * inline buffer; its mask is ~(SLOT-1), and the word at the slot start is
+ * the control block's `self`.  So region_of(obj) is three loads and no
+ * branch on the chunk kind, it needs no per-object owner word, and it is
+ * right for objects in the inline buffer as well as in arena chunks; moving
+ * an arena chunk to another region (splice) is one store in its header.
+ * An object bigger than OMNI_LARGE_OBJECT gets an arena chunk of its own.
+ * Static objects (OHF_STATIC) are outside any region.
  *
- * The liveness fields are the CTRR ones (design.md, "Memory: CTRR"): a region
- * is reclaimed exactly once, when !scope_alive && external_rc == 0 &&
- * tether_count == 0.  Every region holds one reference (external_rc) on its
- * parent, so pointers from a region into its ancestors need no counting.
+ * A small scope (a call that makes a few objects) lives entirely in its
+ * slot: region.new pops a slot from the thread's pool, allocation bumps in
+ * the inline buffer, region.exit pushes the slot back.  The pool is found
+ * through the parent region (`kids`) and checked against the thread
+ * pointer, so the fast paths need neither a lock, nor an atomic
+ * instruction, nor a thread-local variable.
+ *
+ * Liveness (CTRR): a region is reclaimed exactly once, when !scope_alive
+ * and external_rc == 0 and tether_count == 0 and shared_rc == 0.
+ * external_rc and tether_count are changed by the owner thread only
+ * (including the reference a child region holds on its parent);
+ * shared_rc counts references and tethers held by other threads and is the
+ * only atomic counter.  Every region holds a reference on its parent, so
+ * "a outlives b" is "a is an ancestor-or-self of b"; the static region
+ * (NULL) and the global region are immortal and outlive everything.
  *
  * This header is included by rt/hot.c, which is compiled to bitcode and
  * inlined into every compiled module: keep it free of heavy includes and of
@@ -27,55 +44,123 @@
 #define OMNI_CHUNK_SHIFT 16
 #define OMNI_CHUNK_SIZE  ((size_t)1 << OMNI_CHUNK_SHIFT)      /* 64 KiB */
 #define OMNI_LARGE_OBJECT (OMNI_CHUNK_SIZE / 4)                /* own chunk above this */
+#ifndef OMNI_SLOT_SHIFT
+#define OMNI_SLOT_SHIFT  9
+#endif
+#define OMNI_SLOT_SIZE   ((size_t)1 << OMNI_SLOT_SHIFT)        /* control block + inline buffer */
 
-/* Header at the start of every chunk.  32 bytes, so object data that follows
- * is 16-byte aligned. */
+typedef struct OmniRegionPool OmniRegionPool;
+
+/* Header at the start of every chunk (48 bytes). */
 typedef struct OmniChunk {
-    Region *region;          /* owner; NULL while the chunk sits in the pool */
-    struct OmniChunk *next;  /* the region's chunk list, or the pool list */
+    Region *region;          /* arena chunk: its owner (NULL in the pool); slab: NULL */
+    uintptr_t mask;          /* region_of: the owner's Region * is the word at p & mask */
+    struct OmniChunk *next;  /* the region's chunk list, a pool list, or the slab list */
     size_t size;             /* bytes including this header */
     size_t used;             /* bytes handed out (set when the chunk is retired) */
+    OmniRegionPool *pool;    /* slab: the pool its slots belong to */
 } OmniChunk;
+
+#define OMNI_CHUNK_MASK (~(uintptr_t)(OMNI_CHUNK_SIZE - 1))
+#define OMNI_SLOT_MASK  (~(uintptr_t)(OMNI_SLOT_SIZE - 1))
 
 enum {
     OMNI_REGION_LIVE = 0x5245474eu, /* "REGN": the control block is in use */
-    OMNI_REGION_DEAD = 0x44454144u, /* "DEAD": reclaimed, in the free list */
+    OMNI_REGION_DEAD = 0x44454144u, /* "DEAD": reclaimed, in a pool */
+};
+
+/* How a region holds its parent (the reference is released at reclaim). */
+enum {
+    OMNI_PREF_NONE = 0,   /* no parent, or an immortal one: nothing counted */
+    OMNI_PREF_LOCAL = 1,  /* parent->external_rc (same owner thread) */
+    OMNI_PREF_SHARED = 2, /* parent->shared_rc (parent owned by another thread) */
 };
 
 struct Region {
-    /* Bump-allocation state first: the inline fast path touches only these. */
-    char *cur;                 /* next free byte of the current chunk */
-    char *end;                 /* end of the current chunk */
-    OmniChunk *cur_chunk;      /* chunk cur points into (NULL before the first alloc) */
-    OmniChunk *chunks;         /* every other chunk of this region (full ones, large objects) */
+    /* First 64 bytes: what region_of, the pool and the stale-handle check
+     * read.  They stay readable while the slot is pooled (sanitizer builds
+     * poison the rest of a pooled slot). */
+    Region *self;              /* the word region_of finds for inline objects */
+    uint32_t state;            /* OMNI_REGION_LIVE / OMNI_REGION_DEAD */
+    uint32_t depth;            /* 0 for roots (global, static, parentless) */
+    uint64_t id;               /* unique for the life of the process, never reused */
+    Region *next_free;         /* pool list */
+    OmniRegionPool *home;      /* the pool this control block belongs to */
+    OmniRegionPool *kids;      /* pool hint for children (== home, except immortal regions) */
+    char *cur;                 /* bump pointer */
+    char *end;                 /* end of the current bump area */
+
+    char *base;                /* start of the current bump area (accounting) */
+    OmniChunk *cur_chunk;      /* chunk of the bump area; NULL while it is the inline buffer */
+    OmniChunk *chunks;         /* every other chunk: retired ones and large objects */
+    Region *parent;            /* holds a reference on it (parent_ref says which counter) */
+    Region *jump;              /* ancestor for O(log depth) "outlives" queries */
 
     /* CTRR liveness. */
-    int32_t scope_alive;       /* 1 until omni_region_exit */
-    int32_t external_rc;       /* references from outside (incl. one per child region) */
-    int32_t tether_count;      /* borrow windows in progress */
-    uint32_t state;            /* OMNI_REGION_LIVE / OMNI_REGION_DEAD (stale-handle check) */
-    uint64_t id;               /* unique for the life of the process, never reused */
-    Region *parent;            /* holds one external_rc on it; NULL for roots */
-    uintptr_t owner_thread;    /* the thread that created it (pthread_self) */
-    const char *name;          /* "global", "static", or NULL for scope regions */
+    int32_t scope_alive;       /* 1 until region.exit */
+    int32_t external_rc;       /* owner-thread references from outside (incl. children) */
+    int32_t tether_count;      /* owner-thread borrow windows in progress */
+    int32_t shared_rc;         /* references and tethers of other threads (atomic) */
+    uint8_t immortal;          /* global and static regions: never reclaimed */
+    uint8_t parent_ref;        /* OMNI_PREF_* */
+    uint8_t in_live_list;      /* linked in the --region-stats list of live regions */
+    uint8_t no_inline;         /* omni_region_no_inline: arena chunks only */
+    uint8_t pad_[4];
+    const OmniLoc *loc;        /* where region.new was (NULL: unknown) */
+    Region *sprev, *snext;     /* the pool's list of scope-alive regions, newest first */
+    uint64_t born;             /* pool->created when it was made (age for retention) */
 
-    /* Accounting (design.md: drives repair heuristics and --region-stats).
-     * bytes_allocated_total counts the bytes of retired chunks and large
-     * objects; the part of the current chunk is added by
-     * omni_region_bytes_total(), so the fast path stays one compare and one
-     * store. */
-    uint64_t bytes_allocated_total;
-    uint64_t bytes_allocated_peak;  /* peak chunk memory held (bytes incl. headers) */
-    uint64_t bytes_held;            /* chunk memory held now */
+    /* Accounting (docs/REGION_ACCOUNTING.md).  Bytes of the current bump
+     * area are added on demand (omni_region_stats), so the allocation fast
+     * path stays one compare and one store. */
+    uint64_t bytes_retired;         /* object bytes outside the current bump area */
+    uint64_t inline_buf_bytes;      /* inline buffer use, frozen once it is left */
     uint64_t chunk_count;           /* chunks acquired over the region's life */
-    uint64_t escape_repair_count;   /* transmigrations out of this region */
-
-    Region *next_free;         /* control-block free list */
-    Region *live_prev, *live_next; /* list of live regions (stats, leak checks) */
+    uint64_t escape_repair_count;   /* repairs (transmigrations) that copied out of it */
+    uint64_t bytes_held;            /* slot + chunk memory held now */
+    uint64_t bytes_allocated_peak;  /* peak of bytes_held */
+    uint64_t late_bytes;            /* chunk bytes acquired while long-lived (retention) */
+    const char *name;               /* "global", "static", or NULL */
+    Region *live_prev, *live_next;  /* --region-stats: every live region */
 };
 
-/* Bump allocation of n bytes (rounded up to 8) in r.  Inline fast path: the
- * slow path (new chunk, large object) is omni_region_alloc_slow in region.c. */
+/* A pool of control blocks, one per thread that creates regions (region.c
+ * finds it through a thread-local; the fast paths through region->kids). */
+struct OmniRegionPool {
+    uintptr_t fast_key;        /* owner's thread pointer, or 1 to force the slow paths */
+    Region *free;              /* pooled control blocks (slots) */
+    Region *scope_head;        /* scope-alive regions of this thread, newest first */
+    uint64_t seq;              /* low bits of the last id issued */
+    uint64_t id_base;          /* pool number << 48 */
+    uint64_t created, reclaimed; /* written by the owner, read by anyone (relaxed) */
+    /* Cold part: region.c only. */
+    uintptr_t owner;           /* owner's thread pointer; 0 while orphaned */
+    uint32_t index, nchunk_cache;
+    OmniChunk *chunk_cache;    /* free arena chunks kept without the global lock */
+    OmniChunk *slabs;          /* slot slabs of this pool */
+    Region *remote;            /* dead regions other threads handed back (atomic stack) */
+    Region *quarantine_head, *quarantine_tail; /* debug: freed slots waiting for reuse */
+    uint32_t nquarantine, pad_;
+    OmniRegionPool *next_pool; /* every pool */
+};
+
+/* ---- region.c: slow paths the inline code falls back to ---------------- */
+Region *omni_region_new_slow(Region *parent, const OmniLoc *loc);
+void    omni_region_exit_slow(Region *r);
+/* Reclaims r if it is dead (the liveness rule); returns true if it did. */
+bool    omni_region_maybe_reclaim(Region *r);
+/* Is a an ancestor-or-self of b (NULL and immortal a: always)? */
+bool    omni_region_outlives(const Region *a, const Region *b);
+
+/* The thread pointer: identifies the running thread without a thread-local
+ * variable (one instruction; the same value as pthread_self on glibc). */
+static inline uintptr_t omni_thread_key(void)
+{
+    return (uintptr_t)__builtin_thread_pointer();
+}
+
+/* Bump allocation of n bytes (rounded up to 8) in r.  The slow path (new
+ * chunk, large object) is omni_region_alloc_slow in region.c. */
 static inline void *omni_region_alloc_inline(Region *r, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
@@ -95,8 +180,109 @@ static inline Region *omni_region_of_inline(OVal v)
     const OHdr *h = (const OHdr *)(uintptr_t)v;
     if (h->flags & OHF_STATIC)
         return (Region *)0;
-    const OmniChunk *c = (const OmniChunk *)((uintptr_t)v & ~(uintptr_t)(OMNI_CHUNK_SIZE - 1));
-    return c->region;
+    const OmniChunk *c = (const OmniChunk *)((uintptr_t)v & OMNI_CHUNK_MASK);
+    return *(Region *const *)((uintptr_t)v & c->mask);
+}
+
+/* Inline part of "a outlives b": the common answers without a walk. */
+static inline bool omni_region_outlives_inline(const Region *a, const Region *b)
+{
+    if (!a || a == b || a->immortal)
+        return true;
+    if (!b || a->depth >= b->depth)
+        return false; /* b is immortal, or a cannot be a proper ancestor */
+    if (b->parent == a)
+        return true;
+    return omni_region_outlives(a, b);
+}
+
+/* region.new: a child of `parent` (which must stay alive while the new
+ * region's scope is open: the caller's result region or an enclosing scope
+ * region).  Fast path: pop a pooled control block of this thread. */
+static inline Region *omni_region_new_inline(Region *parent, const OmniLoc *loc)
+{
+    if (__builtin_expect(parent != (Region *)0, 1)) {
+        OmniRegionPool *h = __atomic_load_n(&parent->kids, __ATOMIC_RELAXED);
+        if (__builtin_expect(__atomic_load_n(&h->fast_key, __ATOMIC_RELAXED) == omni_thread_key(), 1)) {
+            Region *r = h->free;
+            if (__builtin_expect(r != (Region *)0, 1)) {
+                /* A pooled slot is already clean (region.c resets it when
+                 * it is reclaimed): bump area = inline buffer, counters 0. */
+                h->free = r->next_free;
+                uint64_t seq = h->seq + 1;
+                h->seq = seq;
+                r->id = h->id_base | seq;
+                r->state = OMNI_REGION_LIVE;
+                r->scope_alive = 1;
+                r->parent = parent;
+                r->depth = parent->depth + 1;
+                /* Jump pointers (skew-binary): outlives walks O(log depth). */
+                Region *pj = parent->jump;
+                r->jump = (parent->depth - pj->depth == pj->depth - pj->jump->depth) ? pj->jump : parent;
+                r->loc = loc;
+                uint64_t made = h->created;
+                r->born = made;
+                if (parent->immortal) {
+                    r->parent_ref = OMNI_PREF_NONE;
+                } else {
+                    /* parent->kids == h: the parent is ours, count locally. */
+                    r->parent_ref = OMNI_PREF_LOCAL;
+                    __atomic_store_n(&parent->external_rc, parent->external_rc + 1, __ATOMIC_RELAXED);
+                }
+                Region *head = h->scope_head;
+                r->sprev = (Region *)0;
+                r->snext = head;
+                if (head)
+                    head->sprev = r;
+                h->scope_head = r;
+                __atomic_store_n(&h->created, made + 1, __ATOMIC_RELAXED);
+                return r;
+            }
+        }
+    }
+    return omni_region_new_slow(parent, loc);
+}
+
+/* region.exit: the scope of r ends.  Fast path: r never left its inline
+ * buffer and nothing but its scope holds it (no reference, tether or child
+ * of this or another thread), so it is reclaimed here and its slot goes
+ * back to the pool.  Everything else is omni_region_exit_slow. */
+static inline void omni_region_exit_inline(Region *r)
+{
+    OmniRegionPool *h = r->home;
+    if (__builtin_expect(__atomic_load_n(&h->fast_key, __ATOMIC_RELAXED) == omni_thread_key() &&
+                         r->state == OMNI_REGION_LIVE && r->scope_alive == 1 &&
+                         r->cur_chunk == (OmniChunk *)0 && r->chunks == (OmniChunk *)0 &&
+                         r->parent_ref != OMNI_PREF_SHARED && r->external_rc == 0 &&
+                         r->tether_count == 0 &&
+                         __atomic_load_n(&r->shared_rc, __ATOMIC_ACQUIRE) == 0, 1)) {
+        /* Unlink from the thread's scope list. */
+        if (r->sprev)
+            r->sprev->snext = r->snext;
+        else
+            h->scope_head = r->snext;
+        if (r->snext)
+            r->snext->sprev = r->sprev;
+        Region *p = r->parent;
+        /* Back to the pool, clean: only the bump pointer moved. */
+        r->cur = r->base;
+        r->end = (char *)r + OMNI_SLOT_SIZE; /* undoes omni_region_no_inline */
+        r->no_inline = 0;
+        r->escape_repair_count = 0;
+        r->scope_alive = 0;
+        r->state = OMNI_REGION_DEAD;
+        r->next_free = h->free;
+        h->free = r;
+        __atomic_store_n(&h->reclaimed, h->reclaimed + 1, __ATOMIC_RELAXED);
+        if (r->parent_ref == OMNI_PREF_LOCAL) {
+            int32_t n = p->external_rc - 1;
+            __atomic_store_n(&p->external_rc, n, __ATOMIC_RELAXED);
+            if (__builtin_expect(n == 0 && p->scope_alive == 0, 0))
+                omni_region_maybe_reclaim(p); /* the parent was waiting for this child */
+        }
+        return;
+    }
+    omni_region_exit_slow(r);
 }
 
 /* Writes an object header (type, flags 0) in one store. */
@@ -116,15 +302,40 @@ static inline void omni_static_hdr(void *p, uint32_t type)
 
 /* ---- region.c: the rest of the region API (omni.h has the ABI part) ---- */
 
+/* Accounting of one region, exact at the time of the call
+ * (docs/REGION_ACCOUNTING.md). */
+typedef struct OmniRegionStats {
+    uint64_t bytes_allocated_total;  /* object bytes (sizes rounded up to 8) */
+    uint64_t bytes_allocated_peak;   /* peak memory held: slot + chunks */
+    uint64_t inline_buf_used_bytes;  /* bytes of the inline buffer used */
+    uint64_t chunk_count;            /* chunks acquired (arena and large) */
+    uint64_t escape_repair_count;    /* repairs that copied objects out of it */
+    uint64_t bytes_held;             /* memory held now */
+} OmniRegionStats;
+void omni_region_stats(const Region *r, OmniRegionStats *out);
 /* Bytes of objects allocated in r over its life. */
 uint64_t omni_region_bytes_total(const Region *r);
-/* Reclaims r if it is dead (the three-condition rule); returns true if it did. */
-bool omni_region_maybe_reclaim(Region *r);
 /* Raw memory in the immortal static region (thread-safe).  Objects put
  * there must get OHF_STATIC in their header (omni_static_hdr). */
 void *omni_static_alloc(size_t n);
-/* Region statistics for --region-stats / OMNI_REGION_STATS=1. */
-void omni_region_print_stats(FILE *out);
+/* Moves every arena chunk of src into dst (their objects then belong to
+ * dst; region_of follows).  Refused (false) when src has objects in its
+ * inline buffer, which cannot move, or src and dst have different owner
+ * threads.  src stays usable, empty. */
+bool omni_region_splice(Region *src, Region *dst);
+/* Makes r allocate in arena chunks only (no inline buffer), so that it can
+ * be spliced; only before r's first allocation. */
+void omni_region_no_inline(Region *r);
+/* Stale-handle check: is r still the region that had this id? */
+bool omni_region_is(const Region *r, uint64_t id);
+/* The thread that owns r (its pool's owner). */
+uintptr_t omni_region_owner(const Region *r);
+
+/* Error unwinding (omni_try): the newest region id of this thread, and
+ * exiting every scope region of this thread made after such a mark. */
+uint64_t omni_region_mark(void);
+void omni_region_unwind(uint64_t mark);
+
 /* Process-wide counters (tests, stats). */
 typedef struct OmniRegionCounters {
     uint64_t regions_created, regions_reclaimed, regions_live;
@@ -133,5 +344,36 @@ typedef struct OmniRegionCounters {
 void omni_region_counters(OmniRegionCounters *out);
 /* Set up the global and static regions (called by omni_rt_init). */
 void omni_region_init(void);
+
+/* ---- region_stats.c: --region-stats ------------------------------------ */
+/* Turns per-site accounting on (before regions of interest are made). */
+void omni_region_stats_enable(bool on);
+bool omni_region_stats_enabled(void);
+/* The report: per region-creating site, then retention warnings. */
+void omni_region_print_stats(FILE *out);
+/* region.c → region_stats.c: a region made / reclaimed (stats mode). */
+void omni_region_site_made(Region *r);
+void omni_region_site_reclaimed(Region *r);
+/* Retention thresholds (docs/REGION_ACCOUNTING.md). */
+typedef struct OmniRetention {
+    uint64_t bytes;  /* warn when a long-lived region received this many bytes late */
+    uint64_t age;    /* a region is long-lived after this many younger regions were made */
+} OmniRetention;
+extern OmniRetention omni_retention;
+
+/* ---- transmigrate.c -------------------------------------------------------- */
+/* Copies into `to` every object reachable from v that lives in a region
+ * that does not outlive `to` (the store barrier's repair); see
+ * docs/CTRR_TRANSMIGRATION.md. */
+OVal omni_transmigrate_into(OVal v, Region *to);
+typedef struct OmniTransmigrateCounters {
+    uint64_t calls, objects_cloned, worklist_pushes, remap_hits, fields_visited;
+} OmniTransmigrateCounters;
+void omni_transmigrate_counters(OmniTransmigrateCounters *out);
+
+/* ---- barrier.c -------------------------------------------------------------- */
+/* The store barrier's repair: called by omni_store when v's region does not
+ * outlive the owner's.  Stores the repaired value in *slot. */
+void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner_r);
 
 #endif

@@ -82,15 +82,19 @@ def main():
             failed_outputs.append((name, out))
     if log:
         log.close()
+    with open(args.counts, "w") as f:
+        f.write("%d %d\n" % (total_p, total_f))
     for name, out in failed_outputs:
+        # lit: the list of failed tests first, then their details
+        m = re.search(r"^(Failed Tests \(\d+\):\n(?:  .*\n)+)", out, re.M)
+        if m:
+            print("----- [%s] %s" % (args.label, m.group(1).rstrip("\n")))
         lines = out.rstrip("\n").split("\n")
         if len(lines) > MAX_LINES:
             lines = lines[:MAX_LINES] + ["... (%d more lines in %s)"
                                          % (len(lines) - MAX_LINES, args.log or "the log")]
         print("----- [%s] output of %s -----" % (args.label, name))
         print("\n".join(lines))
-    with open(args.counts, "w") as f:
-        f.write("%d %d\n" % (total_p, total_f))
     return 0
 
 

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <histedit.h>
+#include <link.h>
 #include <locale.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "../llvm_backend/lb.h"
@@ -48,6 +50,151 @@ typedef struct JitState {
     int line_offset;        /* lines of REPL/piped input before the current one */
 } JitState;
 
+/* ------------------------------------------------------------ Ctrl-C */
+
+/* At the prompt Ctrl-C interrupts the terminal read (no SA_RESTART) and the
+ * REPL drops the pending input.  While an input runs, Ctrl-C stops it with
+ * the runtime error "interrupted", unwinding to the input's omni_try as any
+ * runtime error does.  Unwinding from a signal handler is only safe where
+ * the interrupted code holds no lock and is between consistent states, so
+ * it happens only when the interrupted instruction is JIT-compiled code
+ * (anonymous memory, outside every loaded ELF object: not libc's malloc or
+ * stdio, not the runtime's C code); elsewhere a 2 ms timer retries until
+ * the program is back in compiled code.  A second Ctrl-C while one waits
+ * ends the process, as a last resort. */
+static volatile sig_atomic_t repl_interrupted;  /* Ctrl-C at the prompt */
+static volatile sig_atomic_t in_eval;           /* an input's entry is running */
+static volatile sig_atomic_t intr_pending;      /* waiting to land in compiled code */
+static pthread_t repl_thread;
+static timer_t intr_timer;
+static bool have_intr_timer;
+
+typedef struct CodeRange { uintptr_t lo, hi; } CodeRange;
+static CodeRange code_ranges[512];
+static int ncode_ranges;
+
+static int collect_code_range(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+            ncode_ranges < (int)(sizeof code_ranges / sizeof code_ranges[0])) {
+            uintptr_t lo = (uintptr_t)(info->dlpi_addr + ph->p_vaddr);
+            code_ranges[ncode_ranges++] = (CodeRange){ lo, lo + ph->p_memsz };
+        }
+    }
+    return 0;
+}
+
+static bool pc_is_jit_code(uintptr_t pc)
+{
+    if (pc == 0)
+        return false;
+    for (int i = 0; i < ncode_ranges; i++)
+        if (pc >= code_ranges[i].lo && pc < code_ranges[i].hi)
+            return false;
+    return true;
+}
+
+static uintptr_t context_pc(void *ctx)
+{
+    ucontext_t *uc = ctx;
+#if defined(__x86_64__)
+    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;   /* unknown machine: never unwind, a second Ctrl-C exits */
+#endif
+}
+
+static void intr_timer_arm(bool on)
+{
+    if (!have_intr_timer)
+        return;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (on)
+        its.it_value.tv_nsec = 2 * 1000 * 1000;
+    timer_settime(intr_timer, 0, &its, NULL);
+}
+
+static void repl_on_sigint(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig;
+    if (!pthread_equal(pthread_self(), repl_thread)) {
+        pthread_kill(repl_thread, SIGINT);   /* e.g. a program's own thread got it */
+        return;
+    }
+    bool retry = si && si->si_code == SI_TIMER;
+    if (!in_eval) {
+        intr_pending = 0;
+        if (!retry)
+            repl_interrupted = 1;
+        return;
+    }
+    if (!retry && intr_pending) {
+        static const char msg[] = "\nomni-jit: interrupted twice; exiting\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        signal(SIGINT, SIG_DFL);
+        raise(SIGINT);
+        return;
+    }
+    if (!pc_is_jit_code(context_pc(ctx))) {
+        intr_pending = 1;
+        intr_timer_arm(true);
+        return;
+    }
+    intr_pending = 0;
+    in_eval = 0;
+    omni_raise(NULL, "interrupted");
+}
+
+/* The prompt wants reads interrupted; running code wants its system calls
+ * restarted (a Ctrl-C that has to wait must not make a write fail). */
+static void repl_sigint_mode(bool at_prompt)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_sigaction = repl_on_sigint;
+    sa.sa_flags = SA_SIGINFO | (at_prompt ? 0 : SA_RESTART);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static void repl_signals_init(void)
+{
+    repl_thread = pthread_self();
+    ncode_ranges = 0;
+    dl_iterate_phdr(collect_code_range, NULL);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGINT;
+    sev.sigev_notify_thread_id = gettid();
+    have_intr_timer = timer_create(CLOCK_MONOTONIC, &sev, &intr_timer) == 0;
+    /* the main thread keeps SIGINT blocked (see main), so it lands here */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static void repl_signals_fini(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGINT, &sa, NULL);
+    if (have_intr_timer)
+        timer_delete(intr_timer);
+    have_intr_timer = false;
+}
+
 /* ------------------------------------------------------------ evaluation */
 
 typedef struct EvalCall {
@@ -59,7 +206,9 @@ typedef struct EvalCall {
 static void eval_body(void *arg)
 {
     EvalCall *c = arg;
+    in_eval = 1;
     OVal v = c->entry(omni_region_global());
+    in_eval = 0;
     if (c->echo && v != OMNI_NOTHING)
         c->text = omni_to_cstring(v, true);
 }
@@ -77,6 +226,12 @@ static bool jit_eval(JitState *J, const RirModule *m, bool echo)
     }
     EvalCall call = { entry, echo, NULL };
     bool ok = omni_try(eval_body, &call) == 0;
+    in_eval = 0;
+    if (intr_pending) {
+        /* the input finished before an interrupt could land */
+        intr_pending = 0;
+        intr_timer_arm(false);
+    }
     if (ok && call.text) {
         omni_out_write(call.text, strlen(call.text));
         omni_out_write("\n", 1);
@@ -188,26 +343,6 @@ static int run_pipe(JitState *J)
 }
 
 /* ------------------------------------------------------------ the REPL */
-
-static volatile sig_atomic_t repl_interrupted;
-
-static void repl_on_sigint(int sig)
-{
-    (void)sig;
-    repl_interrupted = 1;
-}
-
-/* While a line is being edited, Ctrl-C interrupts the read (no SA_RESTART)
- * and the REPL drops the pending input; while code runs it keeps its
- * default meaning, so a runaway loop can still be stopped. */
-static void repl_sigint_mode(bool at_prompt)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = at_prompt ? repl_on_sigint : SIG_DFL;
-    sigaction(SIGINT, &sa, NULL);
-}
 
 static const char *const repl_commands[] = { ":help", ":quit", ":rir", ":llvm", NULL };
 
@@ -427,15 +562,23 @@ static bool blank(const char *s, size_t n)
     return true;
 }
 
+/* Enters text without its final newline(s) into the history. */
+static void history_add(History *hist, const char *text, size_t len)
+{
+    HistEvent ev;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    char *s = strndup(text, len);
+    if (s) {
+        history(hist, &ev, H_ENTER, s);
+        free(s);
+    }
+}
+
 static int run_repl(JitState *J)
 {
     setlocale(LC_CTYPE, "");
-    /* the main thread keeps SIGINT blocked (see main), so it lands here and
-     * interrupts the terminal read */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    repl_signals_init();
 
     EditLine *el = el_init(TOOL, stdin, stdout, stderr);
     History *hist = history_init();
@@ -443,6 +586,7 @@ static int run_repl(JitState *J)
     char *hpath = history_path();
     if (!el || !hist) {
         drv_error(TOOL, "cannot initialise the line editor");
+        repl_signals_fini();
         if (el)
             el_end(el);
         if (hist)
@@ -469,7 +613,6 @@ static int run_repl(JitState *J)
     char *buf = NULL;
     size_t len = 0, cap = 0;
     bool quit = false;
-    int status = 0;
     while (!quit) {
         repl_prompt_text = len == 0 ? "omni> " : "  ... ";
         repl_sigint_mode(true);
@@ -490,14 +633,14 @@ static int run_repl(JitState *J)
              * compiled so the reader says what is missing */
             fputc('\n', stdout);
             fflush(stdout);
-            if (len > 0 && !blank(buf, len)) {
-                if (!jit_eval_forms(J, "<repl>", buf, len, true))
-                    status = 1;
-            }
+            if (len > 0 && !blank(buf, len))
+                jit_eval_forms(J, "<repl>", buf, len, true);
             break;
         }
-        if (len == 0 && repl_command(J, line, &quit))
+        if (len == 0 && repl_command(J, line, &quit)) {
+            history_add(hist, line, strlen(line));
             continue;
+        }
         size_t n = strlen(line);
         if (len + n + 1 > cap) {
             size_t ncap = cap ? cap * 2 : 256;
@@ -520,28 +663,21 @@ static int run_repl(JitState *J)
             len = 0;
             continue;
         }
-        /* history keeps a multi-line input as one entry */
-        size_t hl = len;
-        while (hl > 0 && (buf[hl - 1] == '\n' || buf[hl - 1] == '\r'))
-            hl--;
-        char save = buf[hl];
-        buf[hl] = '\0';
-        history(hist, &ev, H_ENTER, buf);
-        buf[hl] = save;
+        history_add(hist, buf, len);   /* a multi-line input is one entry */
         if (hpath)
             history(hist, &ev, H_SAVE, hpath);
         jit_eval_forms(J, "<repl>", buf, len, true);
         J->line_offset += count_lines(buf, len);
         len = 0;
     }
-    repl_sigint_mode(false);
+    repl_signals_fini();
     if (hpath)
         history(hist, &ev, H_SAVE, hpath);
     free(hpath);
     free(buf);
     el_end(el);
     history_end(hist);
-    return status;
+    return 0;
 }
 
 /* ------------------------------------------------------------ latency */
