@@ -4,8 +4,10 @@
  * global later, so nothing is assumed about what a call does beyond what
  * every call may do).  The analysis is Steensgaard-style: value registers
  * are unified into alias classes, flow-insensitively and in one walk over
- * the instructions, and every class has one "content" class — what objects
- * of the class hold, i.e. what is stored into them or loaded from them.
+ * the instructions, and every class has two content classes — what objects
+ * of the class hold as values (a pair's car, an array's elements, a
+ * closure's captures) and the rest of their own structure (a pair's cdr),
+ * i.e. what is stored into them or loaded from them.
  * Then escape marks are set on classes (returned, stored in a global,
  * stored into an object from outside, passed to a call) and pushed from
  * each escaping class to its content, since whatever an escaping object
@@ -31,13 +33,18 @@ typedef enum {
     PE_PURE,      /* reads its arguments; the result is an immediate, an interned symbol or a
                      fresh number, holding nothing */
     PE_NUM_ALIAS, /* the result is a number that may be one of the arguments ((+ x) is x) */
-    PE_FRESH,     /* fresh object(s) holding nothing of the arguments (strings, ranges) */
-    PE_CONS,      /* one fresh object holding the arguments (cons, array, dict, atom) */
-    PE_LIST,      /* fresh list cells holding the arguments and each other */
-    PE_LOAD,      /* an element of argument 0; arguments 2.. (get's default) may be the result */
-    PE_LISTIFY,   /* fresh list cells holding the elements of argument 0, or a tail of it */
+    PE_FRESH,     /* fresh objects holding only each other (strings, a list of strings) */
+    PE_RANGE,     /* fresh list cells holding fixnums (immediates) */
+    PE_HOLD,      /* one fresh object holding the arguments (array, dict, atom, make-array) */
+    PE_CONS,      /* a fresh pair: car argument 0, cdr argument 1 */
+    PE_LIST,      /* fresh list cells: the arguments, and each other as the spine */
+    PE_CAR, PE_CDR, PE_CADR, PE_CDDR, PE_CADDR,  /* that part of argument 0 */
+    PE_INDEX,     /* an element of argument 0 at some position (list-ref, get, deref, pop!);
+                     arguments 2.. (get's default) may be the result */
+    PE_TAIL,      /* a tail of argument 0 (list), or a fresh array of its elements */
+    PE_LISTIFY,   /* fresh list cells holding the elements of argument 0 */
     PE_COPY,      /* one fresh object holding the elements of argument 0 (list->array) */
-    PE_APPEND,    /* fresh cells holding the elements of all arguments; the last is shared */
+    PE_APPEND,    /* fresh cells holding the elements of the arguments; the last is the tail */
     PE_STORE,     /* stores arguments 1.. into argument 0 (put!, push!, reset!, compare-and-set!) */
     PE_CALLS,     /* calls its function arguments with its result region (map, foldl, ...) */
 } PrimEffect;
@@ -58,7 +65,8 @@ typedef struct PrimRow {
 /* One row per built-in of rt/builtins.def (test_ctrr checks none is
  * missing).  Checked against the runtime: e.g. omni_bv_add returns argv[0]
  * itself for one argument, hence PE_NUM_ALIAS; abs, floor, ... return their
- * argument only when it is a fixnum (an immediate), hence PE_PURE. */
+ * argument only when it is a fixnum (an immediate), hence PE_PURE; append
+ * shares its last argument; %seq-tail shares a list's tail. */
 static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(add, PE_NUM_ALIAS, PR_NUMERIC),   ROW(sub, PE_PURE, PR_NUMERIC),
     ROW(mul, PE_NUM_ALIAS, PR_NUMERIC),   ROW(div, PE_PURE, PR_NUMERIC),
@@ -84,18 +92,18 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(eq, PE_PURE, 0),                  ROW(equal, PE_PURE, 0),
     ROW(not, PE_PURE, 0),
     ROW(cons, PE_CONS, 0),
-    ROW(car, PE_LOAD, 0),                 ROW(cdr, PE_LOAD, 0),
-    ROW(cadr, PE_LOAD, 0),                ROW(cddr, PE_LOAD, 0),
-    ROW(caddr, PE_LOAD, 0),
+    ROW(car, PE_CAR, 0),                  ROW(cdr, PE_CDR, 0),
+    ROW(cadr, PE_CADR, 0),                ROW(cddr, PE_CDDR, 0),
+    ROW(caddr, PE_CADDR, 0),
     ROW(list, PE_LIST, 0),
     ROW(listp, PE_PURE, 0),               ROW(pairp, PE_PURE, 0),
     ROW(nullp, PE_PURE, 0),               ROW(length, PE_PURE, 0),
     ROW(append, PE_APPEND, 0),            ROW(reverse, PE_LISTIFY, 0),
-    ROW(list_ref, PE_LOAD, 0),
+    ROW(list_ref, PE_INDEX, 0),
     ROW(map, PE_CALLS, 0),                ROW(filter, PE_CALLS, 0),
     ROW(foldl, PE_CALLS, 0),              ROW(for_each, PE_CALLS, 0),
     ROW(apply, PE_CALLS, 0),
-    ROW(range, PE_FRESH, PR_NUMERIC),
+    ROW(range, PE_RANGE, PR_NUMERIC),
     ROW(string_length, PE_PURE, 0),       ROW(string_ref, PE_PURE, 0),
     ROW(substring, PE_FRESH, 0),          ROW(string_append, PE_FRESH, 0),
     ROW(string_eq, PE_PURE, 0),           ROW(string_lt, PE_PURE, 0),
@@ -103,14 +111,14 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(string_to_symbol, PE_PURE, 0),    ROW(symbol_to_string, PE_FRESH, 0),
     ROW(char_to_integer, PE_PURE, 0),     ROW(integer_to_char, PE_PURE, PR_NUMERIC),
     ROW(string_split, PE_FRESH, 0),       ROW(string_join, PE_FRESH, 0),
-    ROW(array, PE_CONS, 0),               ROW(make_array, PE_CONS, 0),
-    ROW(get, PE_LOAD, 0),                 ROW(put, PE_STORE, 0),
-    ROW(push, PE_STORE, 0),               ROW(pop, PE_LOAD, 0),
+    ROW(array, PE_HOLD, 0),               ROW(make_array, PE_HOLD, 0),
+    ROW(get, PE_INDEX, 0),                ROW(put, PE_STORE, 0),
+    ROW(push, PE_STORE, 0),               ROW(pop, PE_INDEX, 0),
     ROW(array_to_list, PE_LISTIFY, 0),    ROW(list_to_array, PE_COPY, 0),
-    ROW(dict, PE_CONS, 0),                ROW(has, PE_PURE, 0),
+    ROW(dict, PE_HOLD, 0),                ROW(has, PE_PURE, 0),
     ROW(remove, PE_PURE, 0),
     ROW(keys, PE_LISTIFY, 0),             ROW(values, PE_LISTIFY, 0),
-    ROW(atom, PE_CONS, 0),                ROW(deref, PE_LOAD, 0),
+    ROW(atom, PE_HOLD, 0),                ROW(deref, PE_INDEX, 0),
     ROW(reset, PE_STORE, PR_RESULT_ARG1), ROW(swap, PE_CALLS, PR_STORES_RESULT),
     ROW(compare_and_set, PE_STORE, 0),
     ROW(intp, PE_PURE, 0),                ROW(floatp, PE_PURE, 0),
@@ -123,7 +131,7 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(write, PE_PURE, 0),               ROW(newline, PE_PURE, 0),
     ROW(error, PE_PURE, 0),               ROW(time_ms, PE_PURE, 0),
     ROW(seq_len_eq, PE_PURE, 0),          ROW(seq_len_ge, PE_PURE, 0),
-    ROW(seq_ref, PE_LOAD, 0),             ROW(seq_tail, PE_LISTIFY, 0),
+    ROW(seq_ref, PE_INDEX, 0),            ROW(seq_tail, PE_TAIL, 0),
 };
 #undef ROW
 
@@ -134,12 +142,17 @@ static PrimRow prim_row(int64_t id)
     return prim_rows[id];
 }
 
-/* A prim whose allocation in its region is at most a number box (or
- * nothing at all: put!/push! grow the container in its own region). */
+/* Loads and stores allocate nothing in their region (put!/push! grow the
+ * container in its own region); numeric built-ins at most a Float box. */
 static bool prim_cheap(PrimRow row)
 {
-    return row.effect == PE_PURE || row.effect == PE_NUM_ALIAS || row.effect == PE_STORE ||
-           row.effect == PE_LOAD;
+    switch ((PrimEffect)row.effect) {
+    case PE_PURE: case PE_NUM_ALIAS: case PE_STORE: case PE_CAR: case PE_CDR: case PE_CADR:
+    case PE_CDDR: case PE_CADDR: case PE_INDEX:
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* ------------------------------------------------------------ union-find */
@@ -148,14 +161,23 @@ enum {
     /* class flags */
     CF_EXTERNAL = 1,  /* holds values this activation did not allocate */
     CF_CLOSURE = 2,   /* holds a closure made here (its content is what it captured) */
+    CF_MADE = 4,      /* holds objects made by this activation (allocated, or returned by a
+                         call into a region this activation names) */
+    CF_GLOBAL = 8,    /* holds a global's value or what one holds: the store barrier keeps
+                         all of that in the global region (or static data) */
     /* escape bits (direct marks and inherited ones) */
     EB_ARG = 1, EB_RETURN = 2, EB_GLOBAL = 4, EB_CONTAINER = 8, EB_UNKNOWN = 16, EB_CAPTURE = 32,
     EB_OUT = EB_RETURN | EB_GLOBAL | EB_CONTAINER | EB_UNKNOWN | EB_CAPTURE,
 };
 
+/* The two content fields of a class: what its objects hold as values, and
+ * the rest of their own structure (a list's spine).  Keeping them apart
+ * keeps the cells of a list out of the class of its elements. */
+enum { ELEM = 0, LINK = 1, NFIELDS = 2 };
+
 typedef struct Node {
     int32_t parent;
-    int32_t content;   /* node of the content class, -1 if none yet (valid at a root) */
+    int32_t field[NFIELDS]; /* nodes of the content classes, -1 if none yet (valid at a root) */
     uint8_t rank;
     uint8_t flags;     /* CF_*, at a root */
     uint8_t direct;    /* EB_* set on the class itself, at a root */
@@ -166,6 +188,15 @@ typedef struct Store {
     int32_t container, value;
 } Store;
 
+/* "The result of a call may be `from`", or anything the closure `from`
+ * captured (LK_CAPTURES), or an element of the sequence `from` (LK_ELEMS),
+ * applied only once that class holds objects made here: see link_calls. */
+enum { LK_VALUE, LK_CAPTURES, LK_ELEMS };
+typedef struct Link {
+    int32_t result, from;
+    uint8_t kind;
+} Link;
+
 typedef struct Esc {
     const RirFunc *f;
     Node *n;
@@ -174,6 +205,8 @@ typedef struct Esc {
     int nwork, capwork;
     Store *stores;     /* stores into objects, checked once classes are final */
     int nstores, capstores;
+    Link *links;       /* call results that may be their arguments */
+    int nlinks, caplinks;
 } Esc;
 
 static void *xrealloc(void *p, size_t n)
@@ -202,7 +235,7 @@ static int new_node(Esc *e)
         e->cap = e->cap ? e->cap * 2 : 64;
         e->n = xrealloc(e->n, (size_t)e->cap * sizeof *e->n);
     }
-    e->n[e->nn] = (Node){ .parent = e->nn, .content = -1 };
+    e->n[e->nn] = (Node){ .parent = e->nn, .field = { -1, -1 } };
     return e->nn++;
 }
 
@@ -215,17 +248,22 @@ static int find(Esc *e, int x)
     return x;
 }
 
-/* Unifies the classes of a and b, and then (through the work list, not
- * recursion: content chains can be long) their contents. */
-static void unify(Esc *e, int a, int b)
+static void push_pair(Esc *e, int a, int b)
 {
-    int base = e->nwork;
     if (e->nwork + 2 > e->capwork) {
         e->capwork = e->capwork ? e->capwork * 2 : 64;
         e->work = xrealloc(e->work, (size_t)e->capwork * sizeof *e->work);
     }
     e->work[e->nwork++] = a;
     e->work[e->nwork++] = b;
+}
+
+/* Unifies the classes of a and b, and then (through the work list, not
+ * recursion: content chains can be long) their content fields. */
+static void unify(Esc *e, int a, int b)
+{
+    int base = e->nwork;
+    push_pair(e, a, b);
     while (e->nwork > base) {
         int y = find(e, e->work[--e->nwork]);
         int x = find(e, e->work[--e->nwork]);
@@ -240,30 +278,29 @@ static void unify(Esc *e, int a, int b)
         e->n[x].flags |= e->n[y].flags;
         e->n[x].direct |= e->n[y].direct;
         e->n[x].inherited |= e->n[y].inherited;
-        int cx = e->n[x].content, cy = e->n[y].content;
-        if (cx < 0) {
-            e->n[x].content = cy;
-        } else if (cy >= 0) {
-            if (e->nwork + 2 > e->capwork) {
-                e->capwork = e->capwork ? e->capwork * 2 : 64;
-                e->work = xrealloc(e->work, (size_t)e->capwork * sizeof *e->work);
-            }
-            e->work[e->nwork++] = cx;
-            e->work[e->nwork++] = cy;
+        for (int k = 0; k < NFIELDS; k++) {
+            int cx = e->n[x].field[k], cy = e->n[y].field[k];
+            if (cx < 0)
+                e->n[x].field[k] = cy;
+            else if (cy >= 0)
+                push_pair(e, cx, cy);
         }
     }
 }
 
-/* The content class of x's class, created on first use. */
-static int content_of(Esc *e, int x)
+/* Content field k of x's class, created on first use. */
+static int field(Esc *e, int x, int k)
 {
     int r = find(e, x);
-    if (e->n[r].content < 0) {
+    if (e->n[r].field[k] < 0) {
         int c = new_node(e);    /* may move e->n: index again below */
-        e->n[r].content = c;
+        e->n[r].field[k] = c;
     }
-    return find(e, e->n[r].content);
+    return find(e, e->n[r].field[k]);
 }
+
+static int elem(Esc *e, int x) { return field(e, x, ELEM); }
+static int link_of(Esc *e, int x) { return field(e, x, LINK); }
 
 static void set_flag(Esc *e, int x, uint8_t fl) { e->n[find(e, x)].flags |= fl; }
 static void mark(Esc *e, int x, uint8_t eb) { e->n[find(e, x)].direct |= eb; }
@@ -277,12 +314,49 @@ static void add_store(Esc *e, int container, int value)
     e->stores[e->nstores++] = (Store){ container, value };
 }
 
-/* Objects that build structures out of themselves (list cells pointing to
- * cells made by the same site, a callee's fresh result) hold their own
- * class: whatever is loaded from them may be one of them. */
-static void self_content(Esc *e, int x)
+static void add_link(Esc *e, int result, int from, uint8_t kind)
 {
-    unify(e, content_of(e, x), x);
+    if (e->nlinks == e->caplinks) {
+        e->caplinks = e->caplinks ? e->caplinks * 2 : 16;
+        e->links = xrealloc(e->links, (size_t)e->caplinks * sizeof *e->links);
+    }
+    e->links[e->nlinks++] = (Link){ result, from, kind };
+}
+
+/* What argument i (of n) of a built-in that calls functions is to the
+ * functions it calls: the function (LK_CAPTURES: its captures may come
+ * back; the closure itself may too, see the call rule), a value passed to
+ * it (LK_VALUE), or a sequence whose elements are passed to it (LK_ELEMS:
+ * the elements may come back, the sequence's own cells never do). */
+static uint8_t calls_role(int64_t id, int i, int n)
+{
+    switch (id) {
+    case OMNI_BI_map: case OMNI_BI_for_each: case OMNI_BI_filter:
+        return i == 0 ? LK_CAPTURES : LK_ELEMS;
+    case OMNI_BI_foldl:
+        return i == 0 ? LK_CAPTURES : i == 1 ? LK_VALUE : LK_ELEMS;
+    case OMNI_BI_apply:
+        return i == 0 ? LK_CAPTURES : i == n - 1 ? LK_ELEMS : LK_VALUE;
+    case OMNI_BI_swap:
+        return i == 0 ? LK_ELEMS : i == 1 ? LK_CAPTURES : LK_VALUE;
+    default:
+        return LK_VALUE;
+    }
+}
+
+/* A structure whose shape is not known (a callee's fresh result, a list of
+ * fresh strings): everything its objects hold may be one of them. */
+static void opaque(Esc *e, int x)
+{
+    unify(e, elem(e, x), x);
+    unify(e, link_of(e, x), x);
+}
+
+/* A list whose position is not known is reached through its whole spine:
+ * fold the spine into one class. */
+static void spine(Esc *e, int x)
+{
+    unify(e, link_of(e, x), x);
 }
 
 /* ------------------------------------------------------------ constraints */
@@ -300,42 +374,72 @@ static void prim_constraints(Esc *e, const RirInstr *in)
             unify(e, d, a[i]);
         break;
     case PE_FRESH:
-        self_content(e, d);
+        opaque(e, d);
+        break;
+    case PE_RANGE:
+        spine(e, d);
+        break;
+    case PE_HOLD:
+        for (int i = 0; i < n; i++)
+            unify(e, elem(e, d), a[i]);
         break;
     case PE_CONS:
-        for (int i = 0; i < n; i++)
-            unify(e, content_of(e, d), a[i]);
+        if (n == 2) {
+            unify(e, elem(e, d), a[0]);
+            unify(e, link_of(e, d), a[1]);
+        }
         break;
     case PE_LIST:
         for (int i = 0; i < n; i++)
-            unify(e, content_of(e, d), a[i]);
-        self_content(e, d);
+            unify(e, elem(e, d), a[i]);
+        spine(e, d);
         break;
-    case PE_LOAD:
-        if (n > 0)
-            unify(e, d, content_of(e, a[0]));
+    case PE_CAR:
+        unify(e, d, elem(e, a[0]));
+        break;
+    case PE_CDR:
+        unify(e, d, link_of(e, a[0]));
+        break;
+    case PE_CADR:
+        unify(e, d, elem(e, link_of(e, a[0])));
+        break;
+    case PE_CDDR:
+        unify(e, d, link_of(e, link_of(e, a[0])));
+        break;
+    case PE_CADDR:
+        unify(e, d, elem(e, link_of(e, link_of(e, a[0]))));
+        break;
+    case PE_INDEX:
+        spine(e, a[0]);
+        unify(e, d, elem(e, a[0]));
         for (int i = 2; i < n; i++)
             unify(e, d, a[i]);
         break;
+    case PE_TAIL:
+        spine(e, a[0]);
+        unify(e, d, a[0]);
+        break;
     case PE_LISTIFY:
-        if (n > 0)
-            unify(e, content_of(e, d), content_of(e, a[0]));
-        self_content(e, d);
+        spine(e, a[0]);
+        unify(e, elem(e, d), elem(e, a[0]));
+        spine(e, d);
         break;
     case PE_COPY:
-        if (n > 0)
-            unify(e, content_of(e, d), content_of(e, a[0]));
+        spine(e, a[0]);
+        unify(e, elem(e, d), elem(e, a[0]));
         break;
     case PE_APPEND:
-        for (int i = 0; i < n; i++)
-            unify(e, content_of(e, d), content_of(e, a[i]));
+        for (int i = 0; i + 1 < n; i++) {
+            spine(e, a[i]);
+            unify(e, elem(e, d), elem(e, a[i]));
+        }
+        spine(e, d);
         if (n > 0)
             unify(e, d, a[n - 1]);
-        self_content(e, d);
         break;
     case PE_STORE:
         for (int i = 1; i < n; i++) {
-            unify(e, content_of(e, a[0]), a[i]);
+            unify(e, elem(e, a[0]), a[i]);
             add_store(e, a[0], a[i]);
         }
         if ((row.flags & PR_RESULT_ARG1) && n > 1)
@@ -345,20 +449,22 @@ static void prim_constraints(Esc *e, const RirInstr *in)
         /* like a call of each function argument with the others: the
          * result may be or hold any argument or anything they hold */
         for (int i = 0; i < n; i++) {
-            unify(e, d, a[i]);
-            unify(e, d, content_of(e, a[i]));
+            uint8_t role = calls_role(in->imm, i, n);
+            add_link(e, d, a[i], role);
+            if (role == LK_CAPTURES)
+                add_link(e, d, a[i], LK_VALUE);
             mark(e, a[i], EB_ARG);
         }
-        self_content(e, d);
-        if ((row.flags & PR_STORES_RESULT) && n > 0)
+        opaque(e, d);
+        if ((row.flags & PR_STORES_RESULT) && n > 0) {
+            unify(e, elem(e, a[0]), d);
             add_store(e, a[0], d);
+        }
         break;
     case PE_UNLISTED:
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n; i++)
             unify(e, d, a[i]);
-            unify(e, d, content_of(e, a[i]));
-        }
-        self_content(e, d);
+        opaque(e, d);
         mark(e, d, EB_UNKNOWN);
         break;
     }
@@ -374,8 +480,11 @@ static void constraints(Esc *e, const RirInstr *in)
     case RIR_CONST_FLOAT: case RIR_CONST_STR: case RIR_CONST_SYM: case RIR_CONST_DATUM:
         /* static data: no region, immortal; a store into a quoted array
          * is a store into an object from outside */
-    case RIR_PARAM: case RIR_SELF: case RIR_ENV_REF: case RIR_GLOBAL_GET:
+    case RIR_PARAM: case RIR_SELF: case RIR_ENV_REF:
         set_flag(e, in->dst, CF_EXTERNAL);
+        break;
+    case RIR_GLOBAL_GET:
+        set_flag(e, in->dst, CF_EXTERNAL | CF_GLOBAL);
         break;
     case RIR_MOV:
         unify(e, in->dst, a[0]);
@@ -384,30 +493,31 @@ static void constraints(Esc *e, const RirInstr *in)
         mark(e, a[0], EB_GLOBAL);
         break;
     case RIR_BOX_NEW:
-        unify(e, content_of(e, in->dst), a[0]);
+        unify(e, elem(e, in->dst), a[0]);
         break;
     case RIR_BOX_GET:
-        unify(e, in->dst, content_of(e, a[0]));
+        unify(e, in->dst, elem(e, a[0]));
         break;
     case RIR_BOX_SET:
-        unify(e, content_of(e, a[0]), a[1]);
+        unify(e, elem(e, a[0]), a[1]);
         add_store(e, a[0], a[1]);
         break;
     case RIR_CLOSURE_NEW:
         set_flag(e, in->dst, CF_CLOSURE);
         for (int i = 0; i < in->nargs; i++)
-            unify(e, content_of(e, in->dst), a[i]);
+            unify(e, elem(e, in->dst), a[i]);
         break;
     case RIR_CALL: case RIR_CALL_KNOWN: {
-        /* No summaries: the result may be or hold any argument and
-         * anything the callee's closure holds, and the callee may build
-         * any structure of fresh objects in the region it is given. */
+        /* No summaries: the result may be or hold any argument, the
+         * callee's closure itself (through `self`) and anything it holds,
+         * and the callee may build any structure of fresh objects in the
+         * region it is given. */
         bool tail = (in->flags & RIF_TAIL) != 0;
-        for (int i = 1; i < in->nargs; i++)
-            unify(e, in->dst, a[i]);
+        for (int i = 0; i < in->nargs; i++)
+            add_link(e, in->dst, a[i], LK_VALUE);   /* a closure may return itself (self) */
         if (in->nargs > 0)
-            unify(e, in->dst, content_of(e, a[0]));
-        self_content(e, in->dst);
+            add_link(e, in->dst, a[0], LK_CAPTURES);
+        opaque(e, in->dst);
         /* tail call: the callee runs after this activation's scope ended
          * and shares its result region, so it and its arguments escape */
         for (int i = 0; i < in->nargs; i++)
@@ -430,18 +540,111 @@ static void constraints(Esc *e, const RirInstr *in)
     }
 }
 
+/* Whether the instruction makes objects in a region of this activation:
+ * an allocation site, a call (the callee allocates its result in the
+ * region it is given), a built-in that builds objects. */
+static bool makes_objects(const RirInstr *in)
+{
+    if (in->dst < 0)
+        return false;
+    if (in->op == RIR_CALL || in->op == RIR_CALL_KNOWN || ir_instr_allocates(in))
+        return true;
+    return in->op == RIR_PRIM && !prim_cheap(prim_row(in->imm));
+}
+
+/* A call's result may be one of its arguments, or hold anything its
+ * callee captured.  That link only matters for arguments whose class
+ * holds objects made here: a value that comes from outside (a parameter,
+ * a global, what such values hold) is placed by whoever made it, and
+ * whatever this activation stored into such a value is already CONTAINER
+ * (placed in %0).  Not linking them keeps, e.g., a loop's parameter that
+ * is passed on by the tail call from dragging every call result it was
+ * given to into RETURN.  Links are applied until no class changes, since
+ * applying one can make another argument's class hold made objects; the
+ * results of the links left over are marked EXTERNAL. */
+static void link_calls(Esc *e)
+{
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int i = 0; i < e->nlinks; i++) {
+            Link *l = &e->links[i];
+            if (l->from < 0)
+                continue;
+            /* the class that may come back: the argument, or what it holds */
+            int src = l->kind == LK_VALUE ? find(e, l->from) : e->n[find(e, l->from)].field[ELEM];
+            if (src < 0 || !(e->n[find(e, src)].flags & CF_MADE))
+                continue;
+            if (l->kind == LK_ELEMS)
+                spine(e, l->from);
+            unify(e, l->result, l->kind == LK_VALUE ? l->from : elem(e, l->from));
+            l->from = -1;
+            changed = true;
+        }
+    }
+    /* a result that may be (or hold) a value from outside is one: a store
+     * into it is a store into an object this activation did not make */
+    for (int i = 0; i < e->nlinks; i++)
+        if (e->links[i].from >= 0)
+            set_flag(e, e->links[i].result, CF_EXTERNAL);
+}
+
+/* Reads of the same environment slot, or of the same global, are the same
+ * value (lowering emits one read per use): one class. */
+static void same_sources(Esc *e, const RirFunc *f)
+{
+    int32_t *slot = xrealloc(NULL, ((size_t)f->nfree + 1) * sizeof *slot);
+    for (int i = 0; i < f->nfree; i++)
+        slot[i] = -1;
+    const RirInstr **globals = NULL;
+    int ng = 0, capg = 0;
+    for (int bi = 0; bi < f->nblocks; bi++)
+        for (int i = 0; i < f->blocks[bi]->n; i++) {
+            const RirInstr *in = &f->blocks[bi]->instrs[i];
+            if (in->dst < 0 || in->dst >= f->nregs)
+                continue;
+            if (in->op == RIR_ENV_REF && in->imm >= 0 && in->imm < f->nfree) {
+                if (slot[in->imm] < 0)
+                    slot[in->imm] = in->dst;
+                else
+                    unify(e, slot[in->imm], in->dst);
+            } else if (in->op == RIR_GLOBAL_GET && in->name) {
+                int k = 0;
+                while (k < ng && strcmp(globals[k]->name, in->name) != 0)
+                    k++;
+                if (k < ng) {
+                    unify(e, globals[k]->dst, in->dst);
+                } else {
+                    if (ng == capg) {
+                        capg = capg ? capg * 2 : 16;
+                        globals = xrealloc(globals, (size_t)capg * sizeof *globals);
+                    }
+                    globals[ng++] = in;
+                }
+            }
+        }
+    free(slot);
+    free(globals);
+}
+
 static void esc_build(Esc *e, const RirFunc *f)
 {
     memset(e, 0, sizeof *e);
     e->f = f;
     for (int r = 0; r < f->nregs; r++)
         new_node(e);
+    same_sources(e, f);
     for (int bi = 0; bi < f->nblocks; bi++) {
         const RirBlock *b = f->blocks[bi];
-        for (int i = 0; i < b->n; i++)
-            if (b->instrs[i].op < RIR__COUNT)
-                constraints(e, &b->instrs[i]);
+        for (int i = 0; i < b->n; i++) {
+            const RirInstr *in = &b->instrs[i];
+            if (in->op >= RIR__COUNT)
+                continue;
+            constraints(e, in);
+            if (makes_objects(in) && in->dst < f->nregs)
+                set_flag(e, in->dst, CF_MADE);
+        }
     }
+    link_calls(e);
 }
 
 static void esc_free(Esc *e)
@@ -449,41 +652,46 @@ static void esc_free(Esc *e)
     free(e->n);
     free(e->work);
     free(e->stores);
+    free(e->links);
 }
 
 /* ------------------------------------------------------------ escapes */
 
-/* Pushes a property from every class to its content until nothing
- * changes: EXTERNAL (what an outside object holds is outside too) or, with
+/* Pushes a property from every class to its content fields until nothing
+ * changes: EXTERNAL and GLOBAL (what an outside object holds is outside
+ * too, what a global's value holds is in the global region) or, with
  * `escapes`, the escape bits (what an escaping object holds escapes; what
  * an escaping closure holds is CAPTURE). */
 static void propagate(Esc *e, bool escapes)
 {
-    int32_t *stack = xrealloc(NULL, (size_t)e->nn * sizeof *stack);
+    int32_t *stack = xrealloc(NULL, ((size_t)e->nn * NFIELDS + 1) * sizeof *stack);
     int sp = 0;
     for (int x = 0; x < e->nn; x++)
         if (find(e, x) == x)
             stack[sp++] = x;
     while (sp > 0) {
         int x = find(e, stack[--sp]);
-        if (e->n[x].content < 0)
-            continue;
-        int c = find(e, e->n[x].content);
-        if (!escapes) {
-            if ((e->n[x].flags & CF_EXTERNAL) && !(e->n[c].flags & CF_EXTERNAL)) {
-                e->n[c].flags |= CF_EXTERNAL;
+        for (int k = 0; k < NFIELDS; k++) {
+            if (e->n[x].field[k] < 0)
+                continue;
+            int c = find(e, e->n[x].field[k]);
+            if (!escapes) {
+                uint8_t fl = e->n[x].flags & (CF_EXTERNAL | CF_GLOBAL);
+                if ((e->n[c].flags | fl) != e->n[c].flags) {
+                    e->n[c].flags |= fl;
+                    stack[sp++] = c;
+                }
+                continue;
+            }
+            uint8_t out = (e->n[x].direct | e->n[x].inherited) & EB_OUT;
+            if (!out)
+                continue;
+            if (e->n[x].flags & CF_CLOSURE)
+                out |= EB_CAPTURE;
+            if ((e->n[c].inherited | out) != e->n[c].inherited) {
+                e->n[c].inherited |= out;
                 stack[sp++] = c;
             }
-            continue;
-        }
-        uint8_t out = (e->n[x].direct | e->n[x].inherited) & EB_OUT;
-        if (!out)
-            continue;
-        if (e->n[x].flags & CF_CLOSURE)
-            out |= EB_CAPTURE;
-        if ((e->n[c].inherited | out) != e->n[c].inherited) {
-            e->n[c].inherited |= out;
-            stack[sp++] = c;
         }
     }
     free(stack);
@@ -493,10 +701,17 @@ static void esc_solve(Esc *e)
 {
     propagate(e, false);
     /* a store into an object from outside: the stored value must live as
-     * long as that object, which this activation cannot bound */
-    for (int i = 0; i < e->nstores; i++)
-        if (e->n[find(e, e->stores[i].container)].flags & CF_EXTERNAL)
+     * long as that object, which this activation cannot bound; if the
+     * object may be reachable from a global it lives in the global region,
+     * where the barrier would copy the value: allocate it there instead
+     * (no copy, and a mutable value keeps its identity) */
+    for (int i = 0; i < e->nstores; i++) {
+        uint8_t fl = e->n[find(e, e->stores[i].container)].flags;
+        if (fl & CF_GLOBAL)
+            mark(e, e->stores[i].value, EB_GLOBAL);
+        else if (fl & CF_EXTERNAL)
             mark(e, e->stores[i].value, EB_CONTAINER);
+    }
     propagate(e, true);
 }
 
@@ -667,12 +882,17 @@ void ir_alias_classes(const RirFunc *f, IrAliasClasses *out)
     out->nregs = f->nregs;
     out->nclasses = nc;
     out->cls = xrealloc(NULL, ((size_t)f->nregs + 1) * sizeof *out->cls);
-    out->content = xrealloc(NULL, ((size_t)nc + 1) * sizeof *out->content);
+    out->elem = xrealloc(NULL, ((size_t)nc + 1) * sizeof *out->elem);
+    out->link = xrealloc(NULL, ((size_t)nc + 1) * sizeof *out->link);
     for (int r = 0; r < f->nregs; r++)
         out->cls[r] = f->reg_kind[r] == RK_VALUE ? id[find(&e, r)] : -1;
-    for (int x = 0; x < e.nn; x++)
-        if (id[x] >= 0)
-            out->content[id[x]] = e.n[x].content >= 0 ? id[find(&e, e.n[x].content)] : -1;
+    for (int x = 0; x < e.nn; x++) {
+        if (id[x] < 0)
+            continue;
+        int fe = e.n[x].field[ELEM], fl = e.n[x].field[LINK];
+        out->elem[id[x]] = fe >= 0 ? id[find(&e, fe)] : -1;
+        out->link[id[x]] = fl >= 0 ? id[find(&e, fl)] : -1;
+    }
     free(id);
     esc_free(&e);
 }
@@ -680,6 +900,7 @@ void ir_alias_classes(const RirFunc *f, IrAliasClasses *out)
 void ir_alias_classes_free(IrAliasClasses *c)
 {
     free(c->cls);
-    free(c->content);
-    c->cls = c->content = NULL;
+    free(c->elem);
+    free(c->link);
+    c->cls = c->elem = c->link = NULL;
 }

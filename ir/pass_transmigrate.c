@@ -32,8 +32,8 @@ typedef struct Repair {
     RirFunc *f;
     int32_t s;              /* the scope region */
     IrAliasClasses ac;
-    uint8_t *in_scope;      /* per class: has a member made in %s */
-    int8_t *reaches;        /* per class: -1 unknown, 0 no, 1 reaches %s */
+    uint8_t *reaches;       /* per class: its objects, or what they hold, may be in %s */
+    uint8_t *copied;        /* per register: the result of a transmigrate out of %s */
 } Repair;
 
 static bool made_in_scope(const RirInstr *in, int32_t s)
@@ -45,36 +45,30 @@ static bool made_in_scope(const RirInstr *in, int32_t s)
     return (call || site) && in->region == s;
 }
 
-/* Whether objects of class c, or anything they may hold, can be in %s.
- * The content chain may loop (a list's class holds itself): a class on the
- * walk counts as "no" until proven otherwise, which is exact because the
- * answer is an OR over the finite chain. */
-static bool reaches_scope(Repair *r, int c)
+/* reaches[c] = some member of c is made in %s, or reaches[elem[c]], or
+ * reaches[link[c]]: the least fixpoint, by iteration (the content graph
+ * may have cycles: a list's spine holds itself). */
+static void compute_reaches(Repair *r)
 {
-    int start = c, stop = -1;
-    bool hit = false;
-    for (int steps = 0; c >= 0 && steps <= r->ac.nclasses; steps++) {
-        if (r->reaches[c] >= 0) {
-            hit = r->reaches[c] == 1;
-            break;
+    const RirFunc *f = r->f;
+    for (int bi = 0; bi < f->nblocks; bi++)
+        for (int i = 0; i < f->blocks[bi]->n; i++) {
+            const RirInstr *in = &f->blocks[bi]->instrs[i];
+            if (made_in_scope(in, r->s) && in->dst < r->ac.nregs && r->ac.cls[in->dst] >= 0)
+                r->reaches[r->ac.cls[in->dst]] = 1;
         }
-        if (r->in_scope[c]) {
-            hit = true;
-            stop = c;
-            break;
-        }
-        r->reaches[c] = 0;      /* provisional, see above */
-        c = r->ac.content[c];
-    }
-    if (hit) {
-        /* the walk up to the class that hit: they all reach %s */
-        for (c = start; c >= 0 && r->reaches[c] != 1; c = r->ac.content[c]) {
-            r->reaches[c] = 1;
-            if (c == stop)
-                break;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int c = 0; c < r->ac.nclasses; c++) {
+            if (r->reaches[c])
+                continue;
+            int e = r->ac.elem[c], l = r->ac.link[c];
+            if ((e >= 0 && r->reaches[e]) || (l >= 0 && r->reaches[l])) {
+                r->reaches[c] = 1;
+                changed = true;
+            }
         }
     }
-    return hit;
 }
 
 /* Rewrites operand k of b->instrs[use] to a transmigrated copy inserted
@@ -101,11 +95,14 @@ static int repair_operand(Repair *r, RirBlock *b, int at, int use, int k)
     return use;
 }
 
+/* A value needs a copy if its class may reach %s, unless it is itself
+ * such a copy (the analysis merges a copy with its source, but nothing the
+ * copy reaches is in %s). */
 static bool needs_repair(Repair *r, int v)
 {
-    if (v < 0 || v >= r->ac.nregs || r->ac.cls[v] < 0)
+    if (v < 0 || v >= r->ac.nregs || r->ac.cls[v] < 0 || r->copied[v])
         return false;
-    return reaches_scope(r, r->ac.cls[v]);
+    return r->reaches[r->ac.cls[v]] != 0;
 }
 
 void ir_pass_transmigrate(RirFunc *f)
@@ -114,19 +111,23 @@ void ir_pass_transmigrate(RirFunc *f)
         return;
     Repair r = { .f = f, .s = f->scope_region };
     ir_alias_classes(f, &r.ac);
-    r.in_scope = calloc((size_t)r.ac.nclasses + 1, 1);
-    r.reaches = malloc((size_t)r.ac.nclasses + 1);
-    if (!r.in_scope || !r.reaches) {
+    r.reaches = calloc((size_t)r.ac.nclasses + 1, 1);
+    r.copied = calloc((size_t)f->nregs + 1, 1);
+    if (!r.reaches || !r.copied) {
         fputs("omni: out of memory (transmigrate pass)\n", stderr);
         abort();
     }
-    memset(r.reaches, -1, (size_t)r.ac.nclasses + 1);
+    compute_reaches(&r);
+    /* registers assigned only by transmigrates out of %s are copies
+     * (bit 1: assigned by one, bit 2: assigned by anything else) */
     for (int bi = 0; bi < f->nblocks; bi++)
         for (int i = 0; i < f->blocks[bi]->n; i++) {
             const RirInstr *in = &f->blocks[bi]->instrs[i];
-            if (made_in_scope(in, r.s) && in->dst < r.ac.nregs && r.ac.cls[in->dst] >= 0)
-                r.in_scope[r.ac.cls[in->dst]] = 1;
+            if (in->dst > 0 && in->dst < f->nregs)
+                r.copied[in->dst] |= in->op == RIR_TRANSMIGRATE && in->region2 == r.s ? 1 : 2;
         }
+    for (int v = 0; v < f->nregs; v++)
+        r.copied[v] = r.copied[v] == 1;
 
     for (int bi = 0; bi < f->nblocks; bi++) {
         RirBlock *b = f->blocks[bi];
@@ -146,7 +147,7 @@ void ir_pass_transmigrate(RirFunc *f)
                 exit++;
             }
     }
-    free(r.in_scope);
     free(r.reaches);
+    free(r.copied);
     ir_alias_classes_free(&r.ac);
 }

@@ -168,16 +168,19 @@ const char *ir_escape_name(int escape);
 bool ir_escape_is_local(int escape);
 
 /* The alias classes the escape analysis works on, recomputed for f as it
- * is now (Steensgaard-style: flow-insensitive unification, see
- * docs/CTRR.md): cls[r] is the class of value register r (-1 for region
- * registers); content[c] is the class of what objects of class c hold or
- * may be loaded from them (-1 if nothing is).  Class ids are < nclasses.
- * Used by the passes after ir_pass_escape that must follow a value to
- * everything it reaches (ir/pass_transmigrate.c). */
+ * is now (unification-based, see docs/CTRR.md): cls[r] is the class of
+ * value register r (-1 for region registers); elem[c] is the class of the
+ * values objects of class c hold (a pair's car, an array's or dict's
+ * entries, a box's value, a closure's captures), link[c] the class of the
+ * rest of their structure (a pair's cdr); -1 where nothing is known to be
+ * held.  Class ids are < nclasses.  Used by the passes after ir_pass_escape
+ * that must follow a value to everything it reaches
+ * (ir/pass_transmigrate.c). */
 typedef struct IrAliasClasses {
     int nregs, nclasses;
     int32_t *cls;       /* nregs entries */
-    int32_t *content;   /* nclasses entries */
+    int32_t *elem;      /* nclasses entries */
+    int32_t *link;      /* nclasses entries */
 } IrAliasClasses;
 void ir_alias_classes(const RirFunc *f, IrAliasClasses *out);
 void ir_alias_classes_free(IrAliasClasses *c);

@@ -385,6 +385,121 @@ done:
     free(out); free(cur); free(reach); free(stack); free(pstart); free(pred);
 }
 
+/* ---------------------------------------------------- scope regions */
+
+enum { SC_LIVE = 1, SC_DEAD = 2 };  /* may be live / may be not created or exited */
+
+/* CTRR scope discipline (docs/CTRR.md) for the region registers made by
+ * region.new: each is made by exactly one region.new and nothing else
+ * assigns it; on every path it is created before anything allocates in it
+ * or passes it on, exited at most once, exited before every ret and tail
+ * call, and not used after its exit.  A forward "may" dataflow over two
+ * bits per region: live, dead (not yet created, or exited). */
+static void check_scopes(VCtx *c)
+{
+    const RirFunc *f = c->f;
+    int nb = f->nblocks, nr = f->nregs;
+    int *slot = malloc((size_t)nr * sizeof *slot);     /* region register -> index, or -1 */
+    int ns = 0, before = c->nerr;
+    if (!slot)
+        return;
+    for (int r = 0; r < nr; r++)
+        slot[r] = -1;
+    for (int bi = 0; bi < nb; bi++)
+        for (int i = 0; i < f->blocks[bi]->n; i++) {
+            const RirInstr *in = &f->blocks[bi]->instrs[i];
+            if (in->op == RIR_REGION_NEW && in->dst > 0 && in->dst < nr) {
+                c->bb = bi;
+                if (slot[in->dst] >= 0)
+                    verr(c, "region.new: scope region %%%d is made more than once", (int)in->dst);
+                else
+                    slot[in->dst] = ns++;
+            }
+        }
+    for (int bi = 0; bi < nb; bi++)
+        for (int i = 0; i < f->blocks[bi]->n; i++) {
+            const RirInstr *in = &f->blocks[bi]->instrs[i];
+            if (in->op != RIR_REGION_NEW && in->dst > 0 && in->dst < nr && slot[in->dst] >= 0) {
+                c->bb = bi;
+                verr(c, "%s: assigns scope region %%%d, which region.new makes", opname(in), (int)in->dst);
+            }
+        }
+    if (ns == 0 || c->nerr > before) {
+        free(slot);
+        return;
+    }
+    uint8_t *in_st = calloc((size_t)nb * ns, 1), *cur = malloc((size_t)ns);
+    bool *reach = calloc((size_t)nb, 1);
+    if (!in_st || !cur || !reach)
+        goto done;
+    reach[0] = true;
+    for (int k = 0; k < ns; k++)
+        in_st[k] = SC_DEAD;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int bi = 0; bi < nb; bi++) {
+            if (!reach[bi])
+                continue;
+            const RirBlock *b = f->blocks[bi];
+            memcpy(cur, &in_st[(size_t)bi * ns], (size_t)ns);
+            for (int i = 0; i < b->n; i++) {
+                const RirInstr *in = &b->instrs[i];
+                if (in->op == RIR_REGION_NEW && slot[in->dst] >= 0)
+                    cur[slot[in->dst]] = SC_LIVE;
+                else if (in->op == RIR_REGION_EXIT && in->region > 0 && slot[in->region] >= 0)
+                    cur[slot[in->region]] = SC_DEAD;
+            }
+            const RirInstr *t = &b->instrs[b->n - 1];
+            int nt = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
+            for (int k = 0; k < nt; k++) {
+                uint8_t *to = &in_st[(size_t)t->target[k] * ns];
+                for (int j = 0; j < ns; j++)
+                    if ((to[j] | cur[j]) != to[j] || !reach[t->target[k]]) {
+                        to[j] |= cur[j];
+                        changed = true;
+                    }
+                reach[t->target[k]] = true;
+            }
+        }
+    }
+    /* check every instruction against the state before it */
+    for (int bi = 0; bi < nb; bi++) {
+        if (!reach[bi])
+            continue;
+        c->bb = bi;
+        const RirBlock *b = f->blocks[bi];
+        memcpy(cur, &in_st[(size_t)bi * ns], (size_t)ns);
+        for (int i = 0; i < b->n; i++) {
+            const RirInstr *in = &b->instrs[i];
+            int32_t used[2] = { in->region, in->region2 };
+            bool lifecycle = in->op == RIR_REGION_EXIT || in->op == RIR_RETAIN ||
+                             in->op == RIR_RELEASE || in->op == RIR_TETHER || in->op == RIR_UNTETHER;
+            for (int k = 0; k < 2 && !lifecycle; k++)
+                if (used[k] > 0 && used[k] < nr && slot[used[k]] >= 0 && cur[slot[used[k]]] != SC_LIVE)
+                    verr(c, "%s: scope region %%%d may be used outside its scope", opname(in), (int)used[k]);
+            if (in->op == RIR_REGION_NEW && slot[in->dst] >= 0) {
+                if (cur[slot[in->dst]] & SC_LIVE)
+                    verr(c, "region.new: scope region %%%d may already be live", (int)in->dst);
+                cur[slot[in->dst]] = SC_LIVE;
+            } else if (in->op == RIR_REGION_EXIT && in->region > 0 && slot[in->region] >= 0) {
+                if (cur[slot[in->region]] != SC_LIVE)
+                    verr(c, "region.exit: scope region %%%d may not be live here", (int)in->region);
+                cur[slot[in->region]] = SC_DEAD;
+            } else if (in->op == RIR_RET || (in->flags & RIF_TAIL)) {
+                for (int r = 1; r < nr; r++)
+                    if (slot[r] >= 0 && (cur[slot[r]] & SC_LIVE))
+                        verr(c, "%s: scope region %%%d may still be live (no region.exit before it)",
+                             opname(in), r);
+            }
+        }
+    }
+done:
+    free(slot);
+    free(in_st);
+    free(cur);
+    free(reach);
+}
+
 static bool symbol_safe(const char *s)
 {
     if (!s || !*s || (*s >= '0' && *s <= '9'))
@@ -448,6 +563,8 @@ static void verify_func(VCtx *c, const RirFunc *f, int pos)
     /* definedness needs sound targets and operands */
     if (c->nerr == before)
         check_defined(c);
+    if (c->nerr == before)
+        check_scopes(c);
 }
 
 int ir_verify_module(FILE *out, const RirModule *m)

@@ -7,9 +7,10 @@
  * hold LLVM values (style rule 8): everything LLVM-side lives here.
  *
  * Files: lb_emit.c (functions and instructions), lb_const.c (constants,
- * locations, names, the module initialiser), lb_rt.c (runtime declarations,
- * hot bitcode), lb_debug.c (DWARF), lb_target.c (passes, verification,
- * target machines, AOT output), lb_jit.c (ORC LLJIT).
+ * locations, names, the module initialiser, map/vector helpers), lb_rt.c
+ * (runtime declarations, hot bitcode), lb_debug.c (DWARF), lb_target.c
+ * (passes, verification, target machines, AOT output), lb_jit.c (ORC
+ * LLJIT).
  */
 #ifndef OMNI_LB_INTERNAL_H
 #define OMNI_LB_INTERNAL_H
@@ -134,12 +135,12 @@ LLVMValueRef lb_rt_call(LbGen *g, const char *name, LLVMValueRef *args, unsigned
 LLVMValueRef lb_builtin_fn(LbGen *g, int id, bool *variadic, int *arity);
 const char  *lb_builtin_name(int id);
 
-/* Parsed hot bitcode: parse once per context, then clone per module. */
+/* Parsed hot bitcode: parsed once per context, copied (pruned) per module. */
 typedef struct LbHot LbHot;
 LbHot *lb_hot_new(LLVMContextRef ctx, const char *triple, const char *layout, char **err);
 void   lb_hot_free(LbHot *h);
-/* Links a copy of the hot helpers into mod, then internalises them (and
- * marks them alwaysinline when opt_level == 0).  0 on success. */
+/* Links a copy of the hot helpers mod calls into mod, then internalises
+ * them (and marks them alwaysinline when opt_level == 0).  0 on success. */
 int    lb_hot_link(LbHot *h, LLVMModuleRef mod, int opt_level, char **err);
 
 /* ---- lb_emit.c ---- */
@@ -164,7 +165,8 @@ LLVMTargetMachineRef lb_host_tm(int opt_level, bool jit, char **err);
 /* Verify (if asked), link the hot helpers, run the O-level pipeline. */
 int lb_finish_module(LLVMModuleRef mod, LbHot *hot, LLVMTargetMachineRef tm,
                      const LbOptions *opt, char **err);
-/* Returns the module's text when verification fails (for the message). */
+/* True if mod is valid; else dumps it to stderr under an "internal error"
+ * line and sets *err. */
 bool lb_verify(LLVMModuleRef mod, const char *when, char **err);
 
 #endif

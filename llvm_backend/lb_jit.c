@@ -8,6 +8,9 @@
  * tracker and looks up its entry, which makes ORC compile it right away.
  * Per-module overhead dominates REPL latency, so everything that can be
  * done once (target machine, bitcode parse) is done in lb_jit_new.
+ * With OMNI_LB_TIMES set in the environment, each add prints the CPU time
+ * of its phases on stderr (CPU, not wall: the numbers stay meaningful on a
+ * loaded machine).
  */
 #include "lb_internal.h"
 
@@ -134,7 +137,7 @@ LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
     e = LLVMOrcLLJITLookup(j->jit, &addr, name); /* compiles the module */
     free(name);
     if (j->times)
-        fprintf(stderr, "lb: %s: build %.2f ms, link+opt %.2f ms, print %.2f ms, codegen %.2f ms\n",
+        fprintf(stderr, "lb: %s: cpu build %.2f ms, link+opt %.2f ms, print %.2f ms, codegen %.2f ms\n",
                 m->name, t1 - t0, t2 - t1, t3 - t2, ms_now() - t3);
     if (e || !addr) {
         *err = e ? take_error(e, "cannot compile the module") :

@@ -5,8 +5,9 @@
  * built-ins are declared from rt/builtins.def.  The hot helpers (rt/hot.c)
  * arrive as bitcode embedded at build time: parsed once per LLVM context,
  * cleaned (no optnone/noinline, no clang target attributes, mutable globals
- * turned into references to the runtime's copy), then cloned and linked
- * into every module, where they get internal linkage so they inline and
+ * turned into references to the runtime's copy).  Each module gets a copy
+ * of just the helpers it calls and what they call (pruned copies cached per
+ * set of helpers), linked in with internal linkage so they inline and
  * vanish and never clash between JIT modules.
  */
 #include "lb_internal.h"
@@ -128,17 +129,32 @@ LLVMValueRef lb_builtin_fn(LbGen *g, int id, bool *variadic, int *arity)
 
 /* ---- the hot bitcode ---- */
 struct LbHot {
-    LLVMModuleRef mod;   /* cleaned master copy, cloned per module */
+    LLVMModuleRef mod;   /* cleaned master copy */
     char **defs;         /* names of the functions it defines */
     size_t ndefs;
+    bool can_prune;      /* no global initialiser refers to a function */
+    LbMap subsets;       /* "root,root,..." → master pruned to those roots */
 };
 
-static void drop_fn_attr(LLVMContextRef ctx, LLVMValueRef fn, const char *kind)
+enum { HOT_SUBSETS_MAX = 64 }; /* distinct root sets kept (a REPL reuses few) */
+
+static void drop_fn_attr(LLVMValueRef fn, const char *kind)
 {
     unsigned k = LLVMGetEnumAttributeKindForName(kind, strlen(kind));
     if (k && LLVMGetEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, k))
         LLVMRemoveEnumAttributeAtIndex(fn, LLVMAttributeFunctionIndex, k);
-    (void)ctx;
+}
+
+/* Does constant c (a global's initialiser) refer to a function? */
+static bool refers_to_function(LLVMValueRef c, int depth)
+{
+    if (!c || depth > 16) return c != NULL;
+    if (LLVMIsAFunction(c)) return true;
+    if (LLVMIsAGlobalValue(c)) return false;
+    int n = LLVMGetNumOperands(c);
+    for (int i = 0; i < n; i++)
+        if (refers_to_function(LLVMGetOperand(c, (unsigned)i), depth + 1)) return true;
+    return false;
 }
 
 /* Replaces declaration d by a fresh one of the same name, type and
@@ -198,8 +214,8 @@ LbHot *lb_hot_new(LLVMContextRef ctx, const char *triple, const char *layout, ch
         /* clang marks nothing optnone at -O2, but a -O0 build of hot.c would
          * block every inlining; its target attributes would make inlining
          * depend on the CPU the bitcode was built for, not the host */
-        drop_fn_attr(ctx, fn, "optnone");
-        drop_fn_attr(ctx, fn, "noinline");
+        drop_fn_attr(fn, "optnone");
+        drop_fn_attr(fn, "noinline");
         LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "target-cpu", 10);
         LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "target-features", 15);
         LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex, "tune-cpu", 8);
@@ -236,21 +252,114 @@ LbHot *lb_hot_new(LLVMContextRef ctx, const char *triple, const char *layout, ch
     }
     for (size_t i = 0; i < decls.n; i++) redeclare(mod, decls.items[i], i >= nglobals);
     lb_vec_free(&decls);
+    /* pruning follows calls only: a table of function pointers would hide
+     * references from it */
+    h->can_prune = true;
+    for (LLVMValueRef gv = LLVMGetFirstGlobal(mod); gv; gv = LLVMGetNextGlobal(gv))
+        if (!LLVMIsDeclaration(gv) && refers_to_function(LLVMGetInitializer(gv), 0)) h->can_prune = false;
     return h;
 }
 
 void lb_hot_free(LbHot *h)
 {
     if (!h) return;
+    for (size_t i = 0; i < h->subsets.cap; i++)
+        if (h->subsets.ents[i].key) LLVMDisposeModule(h->subsets.ents[i].val);
+    lb_map_free(&h->subsets);
     for (size_t i = 0; i < h->ndefs; i++) free(h->defs[i]);
     free(h->defs);
     LLVMDisposeModule(h->mod);
     free(h);
 }
 
+/* Keeps in m only the roots and the functions they reach (through any
+ * operand of their instructions); the rest is deleted.  Sound because the
+ * kept set is closed: nothing kept refers to what goes. */
+static void prune(LLVMModuleRef m, char **roots, size_t nroots)
+{
+    LbMap keep = { 0 };
+    LbVec work = { 0 };
+    for (size_t i = 0; i < nroots; i++) lb_vec_push(&work, LLVMGetNamedFunction(m, roots[i]));
+    while (work.n) {
+        LLVMValueRef fn = work.items[--work.n];
+        size_t len;
+        const char *name = LLVMGetValueName2(fn, &len);
+        if (!fn || LLVMIsDeclaration(fn) || lb_map_get(&keep, name)) continue;
+        lb_map_put(&keep, name, fn);
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+            for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
+                int n = LLVMGetNumOperands(in);
+                for (int k = 0; k < n; k++) {
+                    LLVMValueRef op = LLVMGetOperand(in, (unsigned)k);
+                    if (op && LLVMIsAFunction(op) && !LLVMIsDeclaration(op)) lb_vec_push(&work, op);
+                }
+            }
+    }
+    LbVec dead = { 0 };
+    for (LLVMValueRef fn = LLVMGetFirstFunction(m); fn; fn = LLVMGetNextFunction(fn)) {
+        size_t len;
+        if (!LLVMIsDeclaration(fn) && !lb_map_get(&keep, LLVMGetValueName2(fn, &len))) lb_vec_push(&dead, fn);
+    }
+    for (size_t i = 0; i < dead.n; i++) /* uses left are in dead bodies only */
+        LLVMReplaceAllUsesWith(dead.items[i], LLVMGetPoison(LLVMTypeOf(dead.items[i])));
+    for (size_t i = 0; i < dead.n; i++) LLVMDeleteFunction(dead.items[i]);
+    dead.n = 0;
+    for (LLVMValueRef gv = LLVMGetFirstGlobal(m); gv; gv = LLVMGetNextGlobal(gv)) {
+        LLVMLinkage l = LLVMGetLinkage(gv);
+        if ((l == LLVMPrivateLinkage || l == LLVMInternalLinkage) && !LLVMGetFirstUse(gv))
+            lb_vec_push(&dead, gv);
+    }
+    for (size_t i = 0; i < dead.n; i++) LLVMDeleteGlobal(dead.items[i]);
+    lb_vec_free(&dead);
+    lb_vec_free(&work);
+    lb_map_free(&keep);
+}
+
+/* The hot helpers mod calls (its declarations of functions the bitcode
+ * defines), in a module of their own holding just them and what they call:
+ * cloning and linking 50 helpers for a REPL input that uses three is most
+ * of the link cost.  Pruned copies are cached per set of roots.  NULL if
+ * mod calls none. */
+static LLVMModuleRef hot_subset(LbHot *h, LLVMModuleRef mod)
+{
+    char **roots = malloc((h->ndefs + 1) * sizeof *roots);
+    if (!roots) abort();
+    size_t nroots = 0, keylen = 1;
+    for (size_t i = 0; i < h->ndefs; i++)
+        if (LLVMGetNamedFunction(mod, h->defs[i])) {
+            roots[nroots++] = h->defs[i];
+            keylen += strlen(h->defs[i]) + 1;
+        }
+    LLVMModuleRef sub = NULL;
+    if (nroots == 0) {
+        free(roots);
+        return NULL;
+    }
+    if (!h->can_prune) {
+        free(roots);
+        return LLVMCloneModule(h->mod);
+    }
+    char *key = malloc(keylen);
+    if (!key) abort();
+    key[0] = 0;
+    for (size_t i = 0; i < nroots; i++) strcat(strcat(key, roots[i]), ",");
+    LLVMModuleRef cached = lb_map_get(&h->subsets, key);
+    if (cached) {
+        sub = LLVMCloneModule(cached);
+    } else {
+        sub = LLVMCloneModule(h->mod);
+        prune(sub, roots, nroots);
+        if (h->subsets.count < HOT_SUBSETS_MAX) lb_map_put(&h->subsets, key, LLVMCloneModule(sub));
+    }
+    free(key);
+    free(roots);
+    return sub;
+}
+
 int lb_hot_link(LbHot *h, LLVMModuleRef mod, int opt_level, char **err)
 {
-    LLVMModuleRef copy = LLVMCloneModule(h->mod);
+    LLVMModuleRef copy = hot_subset(h, mod);
+    if (!copy) return 0; /* calls no hot helper */
     if (LLVMLinkModules2(mod, copy)) { /* consumes copy */
         *err = lb_strdup("internal error: llvm backend: linking the runtime bitcode failed");
         return -1;

@@ -90,7 +90,7 @@ int lb_finish_module(LLVMModuleRef mod, LbHot *hot, LLVMTargetMachineRef tm,
     if (opt->verify && !lb_verify(mod, "after code generation", err)) return -1;
     double t0 = getenv("OMNI_LB_TIMES") ? now_ms() : 0;
     if (hot && lb_hot_link(hot, mod, level, err)) return -1;
-    if (t0) fprintf(stderr, "lb: hot link %.2f ms\n", now_ms() - t0);
+    if (t0) fprintf(stderr, "lb: cpu hot link %.2f ms\n", now_ms() - t0);
 
     char passes[64];
     if (level == 0) snprintf(passes, sizeof passes, "globaldce,always-inline,function(mem2reg)");

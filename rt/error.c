@@ -9,6 +9,8 @@
  * exits with status 1.  omni_try frames are a per-thread stack; stack.c
  * reuses the same unwinding from its stack-overflow signal handler, which is
  * why frames use sigsetjmp(…, 1) (the handler's blocked mask is restored).
+ * Each frame records a region watermark; when an error lands in the frame,
+ * the scope regions opened since are exited (region.c, omni_region_unwind).
  */
 #include "rt_core.h"
 
@@ -20,6 +22,7 @@
 typedef struct TryFrame {
     sigjmp_buf jb;
     struct TryFrame *prev;
+    uint64_t region_mark;   /* newest region id of this thread when the try began */
 } TryFrame;
 
 static _Thread_local TryFrame *tl_try;
@@ -32,10 +35,15 @@ void omni_set_error_stream(FILE *f) { g_err_stream = f; }
 const char *omni_last_error(void) { return tl_last_error; }
 bool omni_try_active(void) { return tl_try != NULL; }
 
+/* On an error, the scopes the unwound code had open are closed: every
+ * region this thread made since the try began and did not exit is exited
+ * (and reclaimed unless something still holds it), so a REPL that keeps
+ * going after errors does not leak regions. */
 int omni_try(void (*fn)(void *), void *arg)
 {
     TryFrame f;
     f.prev = tl_try;
+    f.region_mark = omni_region_mark();
     if (sigsetjmp(f.jb, 1) == 0) {
         tl_try = &f;
         fn(arg);
@@ -43,6 +51,7 @@ int omni_try(void (*fn)(void *), void *arg)
         return 0;
     }
     tl_try = f.prev;
+    omni_region_unwind(f.region_mark);
     return 1;
 }
 

@@ -11,7 +11,24 @@
 #include "rt_internal.h"
 #include "region.h"
 
-/* ---- allocation, boxes, the store barrier ------------------------------ */
+/* ---- regions, allocation, the store barrier ------------------------------ */
+
+/* region.new / region.exit run once per call of every function with local
+ * allocation: inline fast paths (region.h), slow paths in region.c. */
+Region *omni_region_new(Region *parent)
+{
+    return omni_region_new_inline(parent, (const OmniLoc *)0);
+}
+
+Region *omni_region_new_at(Region *parent, const OmniLoc *loc)
+{
+    return omni_region_new_inline(parent, loc);
+}
+
+void omni_region_exit(Region *r)
+{
+    omni_region_exit_inline(r);
+}
 
 void *omni_alloc(Region *r, size_t n)
 {
@@ -32,11 +49,24 @@ OVal omni_make_float(Region *r, double d)
 }
 
 /* The one choke point for pointer stores into heap objects and global
- * slots (owner == 0 for a global).  CTRR's repair of younger-into-older
- * edges hooks in here; array, dict, atom and box code all store through it. */
+ * slots (owner == 0 for a global; a static owner counts as the global
+ * region too).  A store is left alone when v is not a pointer, is static,
+ * or lives in a region that outlives the owner's (ancestor-or-self, or
+ * immortal); otherwise the edge would dangle once v's region dies, and
+ * omni_store_repair (barrier.c) transmigrates v into the owner's region.
+ * Array, dict, atom, box and global stores all come here. */
 void omni_store(OVal owner, OVal *slot, OVal v)
 {
-    (void)owner;
+    if (omni_is_ptr(v)) {
+        Region *vr = omni_region_of_inline(v);
+        if (vr && !vr->immortal) {
+            Region *or = owner ? omni_region_of_inline(owner) : (Region *)0;
+            if (__builtin_expect(!omni_region_outlives_inline(vr, or), 0)) {
+                omni_store_repair(owner, slot, v, vr, or);
+                return;
+            }
+        }
+    }
     *slot = v;
 }
 

@@ -5,7 +5,9 @@
  * global tables, and the built-in function values in their global slots.
  * omni_rt_fini flushes program output and, when asked (omni-jit
  * --region-stats, or OMNI_REGION_STATS=1 in the environment), prints the
- * per-region accounting to stderr.
+ * region accounting report (region_stats.c, docs/REGION_ACCOUNTING.md) to
+ * stderr; OMNI_REGION_RETAIN_BYTES / OMNI_REGION_RETAIN_AGE set its
+ * retention thresholds (read by omni_region_init).
  */
 #include "rt_core.h"
 
@@ -14,21 +16,22 @@
 #include <string.h>
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static bool g_region_stats;
 static int g_argc;
 static char **g_argv;
 
-void omni_set_region_stats(bool on) { g_region_stats = on; }
+/* Per-site accounting must be on before the regions it reports are made:
+ * it routes region.new/region.exit through region.c's slow paths. */
+void omni_set_region_stats(bool on) { omni_region_stats_enable(on); }
 
 static void flush_at_exit(void) { omni_out_flush(); }
 
 static void init_once(void)
 {
     omni_region_init();
-    omni_symbols_init();
     const char *e = getenv("OMNI_REGION_STATS");
     if (e && strcmp(e, "1") == 0)
-        g_region_stats = true;
+        omni_region_stats_enable(true);
+    omni_symbols_init();
     /* exit() from an error path or from the program must not lose output. */
     atexit(flush_at_exit);
     omni_builtins_install();
@@ -44,7 +47,7 @@ void omni_rt_init(int argc, char **argv)
 void omni_rt_fini(void)
 {
     omni_out_flush();
-    if (g_region_stats)
+    if (omni_region_stats_enabled())
         omni_region_print_stats(stderr);
 }
 

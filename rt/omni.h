@@ -131,6 +131,9 @@ struct OmniLoc {
  * result region; the control block already carries what CTRR needs.
  * ------------------------------------------------------------------------ */
 Region *omni_region_new(Region *parent);      /* a scope region */
+/* The same, naming the source location of the region.new for the
+ * --region-stats report (omni_region_new: location unknown). */
+Region *omni_region_new_at(Region *parent, const OmniLoc *loc);
 void    omni_region_exit(Region *r);          /* scope ends: scope_alive = 0 */
 void    omni_region_retain(Region *r);        /* external_rc++ */
 void    omni_region_release(Region *r);       /* external_rc-- */
@@ -283,6 +286,11 @@ typedef struct OmniTypeMeta {
     bool (*equal)(OVal a, OVal b);
     uint64_t (*hash)(OVal v);
     void (*print)(FILE *out, OVal v, bool write_form);
+    /* Trace shape, for rewriting fields without a callback per field
+     * (transmigrate.c): when fields_n >= 0, trace visits exactly the
+     * fields_n OVal words at byte offset fields_off; -1: only `trace` knows
+     * (variable or out-of-line fields).  A test checks it against trace. */
+    int16_t fields_off, fields_n;
 } OmniTypeMeta;
 extern const OmniTypeMeta omni_types[OT__COUNT];
 

@@ -1,16 +1,30 @@
-/* region.c — region control blocks, chunk-aligned arenas and the chunk pool.
+/* region.c — region control blocks, their per-thread pools, arena chunks,
+ * the reclamation rule and the accounting.
  *
- * The inline bump path lives in region.h; this file acquires chunks (the
- * slow path), gives large objects their own aligned chunk, applies the CTRR
- * reclamation rule (reclaim exactly once, when !scope_alive &&
- * external_rc == 0 && tether_count == 0), returns chunks to a pool and
- * recycles control blocks, and keeps the accounting counters.
+ * region.h has the inline fast paths (bump allocation, region_of,
+ * region.new/region.exit of a region that stays in its inline buffer);
+ * this file is every slow path: acquiring arena chunks and slot slabs,
+ * large objects, regions made or exited on a path the fast code does not
+ * cover (first use of a thread, a parent owned by another thread, a region
+ * that took chunks or is still referenced), retain/release/tether, the
+ * exactly-once reclamation, splicing chunks, and the error-unwinding
+ * watermark.
  *
  * Chunks come from 2 MiB slabs mapped with mmap and aligned to
- * OMNI_CHUNK_SIZE; freed chunks go to a pool and are reused.  Under the
- * sanitizers (OMNI_SANITIZE) every chunk is a separate aligned_alloc and is
- * freed at once, and control blocks are not recycled, so AddressSanitizer
- * sees every use of reclaimed memory or of a stale Region handle.
+ * OMNI_CHUNK_SIZE; a free chunk goes to its thread's small cache or to the
+ * global pool.  Debug and sanitizer builds turn the fast paths off (the
+ * pool's fast_key never matches), delay the reuse of control blocks
+ * (quarantine) and, under OMNI_SANITIZE, free chunks at once and poison
+ * pooled slots, so AddressSanitizer reports any use of reclaimed memory or
+ * of a stale Region handle.
+ *
+ * Threads.  A region belongs to the pool of the thread that made it.  Its
+ * owner thread changes external_rc, tether_count and scope_alive without
+ * atomic instructions; other threads use the atomic shared_rc.  Whoever
+ * sees all four at zero (after a full fence) tries the LIVE→DEAD
+ * compare-and-swap, so a region dies exactly once; the memory is then
+ * recycled by the owner thread (another thread hands the dead region over
+ * through the pool's `remote` stack).
  */
 #include "rt_core.h"
 
@@ -19,27 +33,53 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define SLAB_CHUNKS     32     /* chunks mapped at once */
-#define POOL_MAX_CHUNKS 1024   /* beyond this, freed chunks go back to the OS */
+#ifdef OMNI_SANITIZE
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#if defined(OMNI_DEBUG) || defined(OMNI_SANITIZE)
+#define REGION_DEBUG 1
+#else
+#define REGION_DEBUG 0
+#endif
+
+#define SLAB_CHUNKS      32    /* chunks mapped at once */
+#define POOL_MAX_CHUNKS  1024  /* beyond this, freed chunks go back to the OS */
+#define CACHE_MAX_CHUNKS 16    /* per-thread chunk cache */
+#define QUARANTINE_MAX   256   /* debug: freed control blocks wait this long */
+#define SLOT_HOT_BYTES   64    /* never poisoned: self, state, id, next_free, ... */
+#define INLINE_START(r)  ((char *)(r) + sizeof(Region))
+#define SLOT_END(r)      ((char *)(r) + OMNI_SLOT_SIZE)
+
+_Static_assert(sizeof(Region) + 64 <= OMNI_SLOT_SIZE, "slot too small for the control block");
+_Static_assert(offsetof(Region, cur) + sizeof(char *) <= SLOT_HOT_BYTES, "hot fields");
+_Static_assert(offsetof(Region, end) + sizeof(char *) <= SLOT_HOT_BYTES, "hot fields");
+_Static_assert(sizeof(OmniChunk) <= OMNI_SLOT_SIZE, "slab header must fit in slot 0");
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 #ifndef OMNI_SANITIZE
-static OmniChunk *g_pool;            /* free normal-size chunks */
+static OmniChunk *g_pool;            /* free arena chunks */
 #endif
 static uint64_t g_pool_count;
-static Region *g_free_regions;       /* recycled control blocks */
-static Region *g_live;               /* live regions, newest first */
-static uint64_t g_next_id;
-static OmniRegionCounters g_cnt;
-static uint64_t g_chunk_bytes_now;   /* chunk memory held by live regions */
+static OmniRegionPool *g_pools;      /* every pool */
+static OmniRegionPool *g_orphans;    /* pools of threads that ended */
+static uint32_t g_npools;
+static pthread_key_t g_pool_key;
+static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
+static _Thread_local OmniRegionPool *tl_pool;
 
-/* Aggregate accounting of reclaimed scope regions (for --region-stats). */
-static struct {
-    uint64_t bytes_total, chunk_count, escape_repairs, max_peak;
-} g_dead;
 
 static Region *g_global, *g_static;
 static pthread_mutex_t g_static_lock = PTHREAD_MUTEX_INITIALIZER;
+static Region *g_live;               /* stats mode: every live region */
+static bool g_stats;                 /* per-site accounting on */
+
+OmniRetention omni_retention = { 1u << 20, 10000 };
 
 /* ---- chunk memory ---------------------------------------------------- */
 
@@ -60,7 +100,7 @@ static void *chunk_map(size_t size)
     char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         omni_internal_error("out of memory (chunk of %zu bytes)", size);
-    uintptr_t a = ((uintptr_t)p + OMNI_CHUNK_SIZE - 1) & ~(uintptr_t)(OMNI_CHUNK_SIZE - 1);
+    uintptr_t a = ((uintptr_t)p + OMNI_CHUNK_SIZE - 1) & OMNI_CHUNK_MASK;
     size_t head = a - (uintptr_t)p, tail = len - head - size;
     if (head)
         munmap(p, head);
@@ -71,103 +111,532 @@ static void *chunk_map(size_t size)
 static void chunk_unmap(void *p, size_t size) { munmap(p, size); }
 #endif
 
-/* Called with g_lock held. */
-static OmniChunk *chunk_get_locked(void)
+static OmniRegionPool *my_pool(void);
+
+/* Chunk counters live in the calling thread's pool: no atomic instruction
+ * per chunk (docs/REGION_ACCOUNTING.md: the process peak is the sum of the
+ * threads' peaks, exact for one thread). */
+static void count_chunks(int64_t bytes)
 {
-#ifndef OMNI_SANITIZE
-    if (!g_pool) {
-        char *slab = chunk_map(SLAB_CHUNKS * OMNI_CHUNK_SIZE);
-        for (int i = SLAB_CHUNKS - 1; i >= 0; i--) {
-            OmniChunk *c = (OmniChunk *)(slab + (size_t)i * OMNI_CHUNK_SIZE);
-            c->next = g_pool;
-            g_pool = c;
-        }
-        g_pool_count += SLAB_CHUNKS;
+    OmniRegionPool *h = my_pool();
+    int64_t now = h->chunk_bytes_now + bytes;
+    __atomic_store_n(&h->chunk_bytes_now, now, __ATOMIC_RELAXED);
+    if (bytes > 0) {
+        __atomic_store_n(&h->chunks_acquired, h->chunks_acquired + 1, __ATOMIC_RELAXED);
+        if (now > (int64_t)h->chunk_bytes_peak)
+            __atomic_store_n(&h->chunk_bytes_peak, (uint64_t)now, __ATOMIC_RELAXED);
     }
-    OmniChunk *c = g_pool;
-    g_pool = c->next;
-    g_pool_count--;
+}
+
+/* A normal-size chunk: the caller's cache if it owns `h`, else the global
+ * pool. */
+static OmniChunk *chunk_get(OmniRegionPool *h)
+{
+    OmniChunk *c;
+    if (h && h->owner == omni_thread_key() && h->chunk_cache) {
+        c = h->chunk_cache;
+        h->chunk_cache = c->next;
+        h->nchunk_cache--;
+    } else {
+#ifndef OMNI_SANITIZE
+        pthread_mutex_lock(&g_lock);
+        if (!g_pool) {
+            char *slab = chunk_map(SLAB_CHUNKS * OMNI_CHUNK_SIZE);
+            for (int i = SLAB_CHUNKS - 1; i >= 0; i--) {
+                OmniChunk *k = (OmniChunk *)(slab + (size_t)i * OMNI_CHUNK_SIZE);
+                k->next = g_pool;
+                g_pool = k;
+            }
+            g_pool_count += SLAB_CHUNKS;
+        }
+        c = g_pool;
+        g_pool = c->next;
+        g_pool_count--;
+        pthread_mutex_unlock(&g_lock);
 #else
-    OmniChunk *c = chunk_map(OMNI_CHUNK_SIZE);
+        c = chunk_map(OMNI_CHUNK_SIZE);
 #endif
+    }
     c->size = OMNI_CHUNK_SIZE;
+    c->mask = OMNI_CHUNK_MASK;
+    c->pool = NULL;
     return c;
 }
 
-static void chunk_put_locked(OmniChunk *c)
+static void chunk_put(OmniRegionPool *h, OmniChunk *c)
 {
+    count_chunks(-(int64_t)c->size);
     c->region = NULL; /* a stale object now maps to no region */
 #ifndef OMNI_SANITIZE
-    if (c->size == OMNI_CHUNK_SIZE && g_pool_count < POOL_MAX_CHUNKS) {
-        c->next = g_pool;
-        g_pool = c;
-        g_pool_count++;
-        return;
+    if (c->size == OMNI_CHUNK_SIZE) {
+        if (h && h->owner == omni_thread_key() && h->nchunk_cache < CACHE_MAX_CHUNKS) {
+            c->next = h->chunk_cache;
+            h->chunk_cache = c;
+            h->nchunk_cache++;
+            return;
+        }
+        pthread_mutex_lock(&g_lock);
+        if (g_pool_count < POOL_MAX_CHUNKS) {
+            c->next = g_pool;
+            g_pool = c;
+            g_pool_count++;
+            pthread_mutex_unlock(&g_lock);
+            return;
+        }
+        pthread_mutex_unlock(&g_lock);
     }
+#else
+    (void)h;
 #endif
     chunk_unmap(c, c->size);
 }
 
+/* ---- pools of control blocks ---------------------------------------------- */
+
+static bool fast_paths_allowed(void)
+{
+    return !REGION_DEBUG && !g_stats;
+}
+
+/* A slot made clean: what the fast region.new expects to find. */
+static void slot_reset(Region *r)
+{
+    char *slot = (char *)r;
+    memset(slot + SLOT_HOT_BYTES, 0, sizeof(Region) - SLOT_HOT_BYTES);
+    r->self = r;
+    r->cur = INLINE_START(r);
+    r->end = SLOT_END(r);
+    r->base = r->cur;
+    r->bytes_held = r->bytes_allocated_peak = OMNI_SLOT_SIZE;
+}
+
+/* Cuts a fresh chunk into slots for pool h (slot 0 holds the header). */
+static void pool_refill(OmniRegionPool *h)
+{
+    OmniChunk *c = chunk_get(NULL); /* control blocks: not counted as region chunks */
+    c->region = NULL;
+    c->mask = OMNI_SLOT_MASK;
+    c->pool = h;
+    c->next = h->slabs;
+    h->slabs = c;
+    size_t n = OMNI_CHUNK_SIZE / OMNI_SLOT_SIZE;
+    for (size_t i = n - 1; i >= 1; i--) {
+        Region *r = (Region *)((char *)c + i * OMNI_SLOT_SIZE);
+        r->home = r->kids = h;
+        r->state = OMNI_REGION_DEAD;
+        slot_reset(r);
+        r->next_free = h->free;
+        h->free = r;
+        if (REGION_DEBUG)
+            POISON((char *)r + SLOT_HOT_BYTES, OMNI_SLOT_SIZE - SLOT_HOT_BYTES);
+    }
+}
+
+static void pool_orphan(void *p)
+{
+    OmniRegionPool *h = p;
+    pthread_mutex_lock(&g_lock);
+    __atomic_store_n(&h->fast_key, 1, __ATOMIC_RELAXED);
+    h->owner = 0;
+    h->next_orphan = g_orphans; /* pools are never freed: a later thread adopts it */
+    g_orphans = h;
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void make_key(void)
+{
+    if (pthread_key_create(&g_pool_key, pool_orphan) != 0)
+        omni_internal_error("cannot create the region pool key");
+}
+
+static void drain_remote(OmniRegionPool *h);
+
+/* The calling thread's pool: adopted from a thread that ended, or new. */
+static OmniRegionPool *my_pool(void)
+{
+    OmniRegionPool *h = tl_pool;
+    if (h) {
+        if (__atomic_load_n(&h->remote, __ATOMIC_RELAXED))
+            drain_remote(h);
+        return h;
+    }
+    pthread_once(&g_key_once, make_key);
+    uintptr_t me = omni_thread_key();
+    pthread_mutex_lock(&g_lock);
+    h = g_orphans;
+    if (h) {
+        g_orphans = h->next_orphan;
+    } else {
+        h = calloc(1, sizeof *h);
+        if (!h)
+            omni_internal_error("out of memory (region pool)");
+        h->index = g_npools++;
+        h->id_base = (uint64_t)h->index << 48;
+        h->next_pool = g_pools;
+        g_pools = h;
+    }
+    h->owner = me;
+    __atomic_store_n(&h->fast_key, fast_paths_allowed() ? me : 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&g_lock);
+    pthread_setspecific(g_pool_key, h);
+    tl_pool = h;
+    return h;
+}
+
+/* Debug builds: a freed control block waits in a FIFO before reuse, so a
+ * stale handle meets a DEAD block rather than a new region. */
+static void pool_free_slot(OmniRegionPool *h, Region *r)
+{
+    if (!REGION_DEBUG) {
+        r->next_free = h->free;
+        h->free = r;
+        return;
+    }
+    POISON((char *)r + SLOT_HOT_BYTES, OMNI_SLOT_SIZE - SLOT_HOT_BYTES);
+    r->next_free = NULL;
+    if (h->quarantine_tail)
+        h->quarantine_tail->next_free = r;
+    else
+        h->quarantine_head = r;
+    h->quarantine_tail = r;
+    if (++h->nquarantine > QUARANTINE_MAX) {
+        Region *q = h->quarantine_head;
+        h->quarantine_head = q->next_free;
+        if (!h->quarantine_head)
+            h->quarantine_tail = NULL;
+        h->nquarantine--;
+        q->next_free = h->free;
+        h->free = q;
+    }
+}
+
+static Region *pool_pop(OmniRegionPool *h)
+{
+    if (!h->free)
+        pool_refill(h);
+    Region *r = h->free;
+    h->free = r->next_free;
+    UNPOISON((char *)r + SLOT_HOT_BYTES, OMNI_SLOT_SIZE - SLOT_HOT_BYTES);
+    return r;
+}
+
+/* ---- liveness ------------------------------------------------------------------ */
+
+static void check_live(const Region *r, const char *op)
+{
+    if (!r || __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != OMNI_REGION_LIVE)
+        omni_internal_error("%s on a reclaimed or invalid region", op);
+}
+
+static bool is_owner(const Region *r)
+{
+    return r->home->owner == omni_thread_key();
+}
+
+/* The liveness rule.  The fence orders the caller's own counter update
+ * before these loads (the Dekker pattern with other threads' shared_rc). */
+static bool is_dead(const Region *r)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return !__atomic_load_n(&r->scope_alive, __ATOMIC_RELAXED) &&
+           __atomic_load_n(&r->external_rc, __ATOMIC_RELAXED) +
+                   __atomic_load_n(&r->shared_rc, __ATOMIC_RELAXED) == 0 &&
+           __atomic_load_n(&r->tether_count, __ATOMIC_RELAXED) == 0;
+}
+
+static void live_link(Region *r)
+{
+    pthread_mutex_lock(&g_lock);
+    r->live_prev = NULL;
+    r->live_next = g_live;
+    if (g_live)
+        g_live->live_prev = r;
+    g_live = r;
+    r->in_live_list = 1;
+    pthread_mutex_unlock(&g_lock);
+}
+
+static void live_unlink(Region *r)
+{
+    pthread_mutex_lock(&g_lock);
+    if (r->live_prev)
+        r->live_prev->live_next = r->live_next;
+    else
+        g_live = r->live_next;
+    if (r->live_next)
+        r->live_next->live_prev = r->live_prev;
+    r->in_live_list = 0;
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* Frees r's memory (r is DEAD; the caller owns r's pool) and returns the
+ * parent whose reference r held, with how it was held. */
+static Region *recycle(Region *r, int *pref)
+{
+    OmniRegionPool *h = r->home;
+    if (g_stats)
+        omni_region_site_reclaimed(r);
+    if (r->in_live_list)
+        live_unlink(r);
+    if (r->cur_chunk)
+        chunk_put(h, r->cur_chunk);
+    for (OmniChunk *c = r->chunks, *next; c; c = next) {
+        next = c->next;
+        chunk_put(h, c);
+    }
+    Region *p = r->parent;
+    *pref = r->parent_ref;
+    slot_reset(r);
+    __atomic_store_n(&h->reclaimed, h->reclaimed + 1, __ATOMIC_RELAXED);
+    pool_free_slot(h, r);
+    return p;
+}
+
+/* Drops the reference a reclaimed child held on p; reclaims p (and so on
+ * up: a loop, so long chains cost no stack) when that was the last. */
+static void release_parent(Region *p, int pref)
+{
+    while (p && pref != OMNI_PREF_NONE) {
+        if (pref == OMNI_PREF_LOCAL) {
+            int32_t n = p->external_rc - 1;
+            __atomic_store_n(&p->external_rc, n, __ATOMIC_RELAXED);
+            if (n < 0)
+                omni_internal_error("region #%llu released below zero", (unsigned long long)p->id);
+        } else {
+            __atomic_sub_fetch(&p->shared_rc, 1, __ATOMIC_SEQ_CST);
+        }
+        if (p->immortal || !is_dead(p))
+            return;
+        uint32_t live = OMNI_REGION_LIVE;
+        if (!__atomic_compare_exchange_n(&p->state, &live, OMNI_REGION_DEAD, false,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return; /* another thread reclaims it */
+        if (!is_owner(p)) {
+            /* Hand it to its owner thread (which recycles its memory). */
+            Region *head = __atomic_load_n(&p->home->remote, __ATOMIC_RELAXED);
+            do
+                p->next_free = head;
+            while (!__atomic_compare_exchange_n(&p->home->remote, &head, p, true,
+                                                __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+            return;
+        }
+        p = recycle(p, &pref);
+    }
+}
+
+static void drain_remote(OmniRegionPool *h)
+{
+    Region *r = __atomic_exchange_n(&h->remote, NULL, __ATOMIC_ACQUIRE);
+    while (r) {
+        Region *next = r->next_free;
+        int pref;
+        Region *p = recycle(r, &pref);
+        release_parent(p, pref);
+        r = next;
+    }
+}
+
+bool omni_region_maybe_reclaim(Region *r)
+{
+    if (!r || r->immortal || !is_dead(r))
+        return false;
+    uint32_t live = OMNI_REGION_LIVE;
+    if (!__atomic_compare_exchange_n(&r->state, &live, OMNI_REGION_DEAD, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return false;
+    if (!is_owner(r)) {
+        Region *head = __atomic_load_n(&r->home->remote, __ATOMIC_RELAXED);
+        do
+            r->next_free = head;
+        while (!__atomic_compare_exchange_n(&r->home->remote, &head, r, true,
+                                            __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+        return true;
+    }
+    int pref;
+    Region *p = recycle(r, &pref);
+    release_parent(p, pref);
+    return true;
+}
+
+/* ---- region.new / region.exit slow paths --------------------------------------- */
+
+Region *omni_region_new_slow(Region *parent, const OmniLoc *loc)
+{
+    if (parent)
+        check_live(parent, "region_new");
+    OmniRegionPool *h = my_pool();
+    Region *r = pool_pop(h);
+    uint64_t seq = h->seq + 1;
+    __atomic_store_n(&h->seq, seq, __ATOMIC_RELAXED);
+    r->id = h->id_base | seq;
+    r->home = r->kids = h;
+    r->scope_alive = 1;
+    r->parent = parent;
+    r->loc = loc;
+    if (!parent) {
+        r->depth = 0;
+        r->jump = r;
+        r->parent_ref = OMNI_PREF_NONE;
+    } else {
+        r->depth = parent->depth + 1;
+        Region *pj = parent->jump;
+        r->jump = (parent->depth - pj->depth == pj->depth - pj->jump->depth) ? pj->jump : parent;
+        if (parent->immortal) {
+            r->parent_ref = OMNI_PREF_NONE;
+            /* The next child of an immortal region made on this thread
+             * takes the fast path. */
+            __atomic_store_n(&parent->kids, h, __ATOMIC_RELAXED);
+        } else if (is_owner(parent)) {
+            r->parent_ref = OMNI_PREF_LOCAL;
+            __atomic_store_n(&parent->external_rc, parent->external_rc + 1, __ATOMIC_RELAXED);
+        } else {
+            r->parent_ref = OMNI_PREF_SHARED;
+            __atomic_add_fetch(&parent->shared_rc, 1, __ATOMIC_SEQ_CST);
+        }
+    }
+    __atomic_store_n(&r->state, OMNI_REGION_LIVE, __ATOMIC_RELEASE);
+    if (g_stats) {
+        live_link(r);
+        omni_region_site_made(r);
+    }
+    return r;
+}
+
+void omni_region_exit_slow(Region *r)
+{
+    check_live(r, "region_exit");
+    if (r->immortal)
+        return;
+    if (!is_owner(r))
+        omni_internal_error("region #%llu exited by a thread that does not own it",
+                            (unsigned long long)r->id);
+    if (!r->scope_alive)
+        omni_internal_error("region #%llu exited twice", (unsigned long long)r->id);
+    __atomic_store_n(&r->scope_alive, 0, __ATOMIC_RELAXED);
+    omni_region_maybe_reclaim(r);
+}
+
+/* ---- references and tethers --------------------------------------------------- */
+
+/* The owner changes its plain counter; another thread the atomic one. */
+static void count_up(Region *r, int32_t *own)
+{
+    if (is_owner(r))
+        __atomic_store_n(own, *own + 1, __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&r->shared_rc, 1, __ATOMIC_SEQ_CST);
+}
+
+static void count_down(Region *r, int32_t *own, const char *what)
+{
+    if (is_owner(r)) {
+        int32_t n = *own - 1;
+        if (n < 0)
+            omni_internal_error("region #%llu %s below zero", (unsigned long long)r->id, what);
+        __atomic_store_n(own, n, __ATOMIC_RELAXED);
+    } else {
+        __atomic_sub_fetch(&r->shared_rc, 1, __ATOMIC_SEQ_CST);
+    }
+    omni_region_maybe_reclaim(r);
+}
+
+void omni_region_retain(Region *r)
+{
+    check_live(r, "region_retain");
+    count_up(r, &r->external_rc);
+}
+
+void omni_region_release(Region *r)
+{
+    check_live(r, "region_release");
+    count_down(r, &r->external_rc, "released");
+}
+
+void omni_region_tether(Region *r)
+{
+    check_live(r, "region_tether");
+    count_up(r, &r->tether_count);
+}
+
+void omni_region_untether(Region *r)
+{
+    check_live(r, "region_untether");
+    count_down(r, &r->tether_count, "untethered");
+}
+
+bool omni_region_is(const Region *r, uint64_t id)
+{
+    /* Control blocks live in slabs that are never unmapped, so reading a
+     * stale one is safe; sanitizer builds poison all but these words. */
+    return r && __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == OMNI_REGION_LIVE && r->id == id;
+}
+
+uintptr_t omni_region_owner(const Region *r) { return r->home->owner; }
+
+uint64_t omni_region_age(const Region *r)
+{
+    uint64_t seq = __atomic_load_n(&r->home->seq, __ATOMIC_RELAXED);
+    return seq - (r->id & (((uint64_t)1 << 48) - 1));
+}
+
+/* ---- allocation slow path ------------------------------------------------------- */
+
+/* A chunk of `size` bytes joins r: counters, peak, and retention. */
 static void account_chunk(Region *r, size_t size)
 {
     r->chunk_count++;
     r->bytes_held += size;
     if (r->bytes_held > r->bytes_allocated_peak)
         r->bytes_allocated_peak = r->bytes_held;
+    if (r->immortal || omni_region_age(r) >= omni_retention.age)
+        r->late_bytes += size;
 }
-
-/* ---- allocation slow path -------------------------------------------- */
 
 void *omni_region_alloc_slow(Region *r, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
-    if (r->cur_chunk && (size_t)(r->end - r->cur) >= n) {
+    if ((size_t)(r->end - r->cur) >= n) {
         void *p = r->cur; /* callers may come here directly */
         r->cur += n;
         return p;
     }
+    if (REGION_DEBUG)
+        check_live(r, "region_alloc");
     if (n > OMNI_LARGE_OBJECT) {
         /* Own chunk; the object starts right after the header, within the
          * first OMNI_CHUNK_SIZE bytes, so region_of's mask finds it. */
-        size_t size = (sizeof(OmniChunk) + n + OMNI_CHUNK_SIZE - 1) & ~(OMNI_CHUNK_SIZE - 1);
+        size_t size = (sizeof(OmniChunk) + n + OMNI_CHUNK_SIZE - 1) & OMNI_CHUNK_MASK;
         if (size < n) /* wrapped around */
             omni_internal_error("out of memory (object of %zu bytes)", n);
         OmniChunk *c = chunk_map(size);
         c->region = r;
+        c->mask = OMNI_CHUNK_MASK;
         c->size = size;
         c->used = sizeof(OmniChunk) + n;
+        c->pool = NULL;
         c->next = r->chunks;
         r->chunks = c;
-        r->bytes_allocated_total += n;
+        r->bytes_retired += n;
+        count_chunks((int64_t)size);
         account_chunk(r, size);
-        pthread_mutex_lock(&g_lock);
-        g_cnt.chunks_acquired++;
-        g_chunk_bytes_now += size;
-        if (g_chunk_bytes_now > g_cnt.chunk_bytes_peak)
-            g_cnt.chunk_bytes_peak = g_chunk_bytes_now;
-        pthread_mutex_unlock(&g_lock);
         return (char *)c + sizeof(OmniChunk);
     }
-    pthread_mutex_lock(&g_lock);
-    OmniChunk *c = chunk_get_locked();
-    g_cnt.chunks_acquired++;
-    g_chunk_bytes_now += OMNI_CHUNK_SIZE;
-    if (g_chunk_bytes_now > g_cnt.chunk_bytes_peak)
-        g_cnt.chunk_bytes_peak = g_chunk_bytes_now;
-    pthread_mutex_unlock(&g_lock);
-
-    OmniChunk *old = r->cur_chunk;
-    if (old) { /* retire the current chunk */
-        old->used = (size_t)(r->cur - (char *)old);
-        r->bytes_allocated_total += old->used - sizeof(OmniChunk);
-        old->next = r->chunks;
-        r->chunks = old;
+    OmniChunk *c = chunk_get(r->home);
+    count_chunks((int64_t)OMNI_CHUNK_SIZE);
+    /* Retire the current bump area: its bytes become bytes_retired. */
+    r->bytes_retired += (uint64_t)(r->cur - r->base);
+    if (r->cur_chunk) {
+        r->cur_chunk->used = (size_t)(r->cur - (char *)r->cur_chunk);
+        r->cur_chunk->next = r->chunks;
+        r->chunks = r->cur_chunk;
+    } else {
+        r->inline_buf_bytes = (uint64_t)(r->cur - r->base);
     }
     c->region = r;
     c->next = NULL;
     c->used = 0;
     r->cur_chunk = c;
-    r->cur = (char *)c + sizeof(OmniChunk);
+    r->base = r->cur = (char *)c + sizeof(OmniChunk);
     r->end = (char *)c + OMNI_CHUNK_SIZE;
     account_chunk(r, OMNI_CHUNK_SIZE);
     void *p = r->cur;
@@ -177,178 +646,156 @@ void *omni_region_alloc_slow(Region *r, size_t n)
 
 uint64_t omni_region_bytes_total(const Region *r)
 {
-    uint64_t t = r->bytes_allocated_total;
-    if (r->cur_chunk)
-        t += (uint64_t)(r->cur - ((char *)r->cur_chunk + sizeof(OmniChunk)));
-    return t;
+    return r->bytes_retired + (uint64_t)(r->cur - r->base);
 }
 
-/* ---- control blocks ---------------------------------------------------- */
-
-static void check_live(const Region *r, const char *op)
+void omni_region_stats(const Region *r, OmniRegionStats *out)
 {
-    if (!r || r->state != OMNI_REGION_LIVE)
-        omni_internal_error("%s on a reclaimed or invalid region", op);
+    out->bytes_allocated_total = omni_region_bytes_total(r);
+    out->bytes_allocated_peak = r->bytes_allocated_peak;
+    out->inline_buf_used_bytes = r->cur_chunk ? r->inline_buf_bytes : (uint64_t)(r->cur - r->base);
+    out->chunk_count = r->chunk_count;
+    out->escape_repair_count = r->escape_repair_count;
+    out->bytes_held = r->bytes_held;
 }
 
-Region *omni_region_new(Region *parent)
+/* ---- splice, outlives ----------------------------------------------------------- */
+
+void omni_region_no_inline(Region *r)
 {
-    if (parent)
-        check_live(parent, "region_new");
-    pthread_mutex_lock(&g_lock);
-    Region *r = g_free_regions;
-    if (r)
-        g_free_regions = r->next_free;
-    else if (!(r = malloc(sizeof *r)))
-        omni_internal_error("out of memory (region)");
-    memset(r, 0, sizeof *r);
-    r->state = OMNI_REGION_LIVE;
-    r->id = g_next_id++;
-    r->live_next = g_live;
-    if (g_live)
-        g_live->live_prev = r;
-    g_live = r;
-    g_cnt.regions_created++;
-    g_cnt.regions_live++;
-    pthread_mutex_unlock(&g_lock);
-    r->scope_alive = 1;
-    r->parent = parent;
-    r->owner_thread = (uintptr_t)pthread_self();
-    if (parent)
-        __atomic_add_fetch(&parent->external_rc, 1, __ATOMIC_RELAXED);
+    check_live(r, "region_no_inline");
+    if (r->cur_chunk || r->cur != INLINE_START(r))
+        omni_internal_error("region #%llu: no_inline after its first allocation",
+                            (unsigned long long)r->id);
+    r->end = r->cur;
+    r->no_inline = 1;
+}
+
+bool omni_region_splice(Region *src, Region *dst)
+{
+    check_live(src, "region_splice");
+    check_live(dst, "region_splice");
+    if (src == dst || src->immortal || src->home->owner != dst->home->owner)
+        return false;
+    OmniRegionStats s;
+    omni_region_stats(src, &s);
+    if (s.inline_buf_used_bytes)
+        return false; /* inline objects cannot leave the control block's slot */
+    uint64_t moved_held = 0;
+    if (src->cur_chunk) {
+        src->cur_chunk->used = (size_t)(src->cur - (char *)src->cur_chunk);
+        src->cur_chunk->next = src->chunks;
+        src->chunks = src->cur_chunk;
+        src->cur_chunk = NULL;
+    }
+    OmniChunk *last = NULL;
+    for (OmniChunk *c = src->chunks; c; c = c->next) {
+        c->region = dst; /* region_of of every object in it now answers dst */
+        moved_held += c->size;
+        last = c;
+    }
+    if (last) {
+        last->next = dst->chunks;
+        dst->chunks = src->chunks;
+    }
+    dst->bytes_retired += s.bytes_allocated_total;
+    dst->chunk_count += src->chunk_count;
+    dst->bytes_held += moved_held;
+    if (dst->bytes_held > dst->bytes_allocated_peak)
+        dst->bytes_allocated_peak = dst->bytes_held;
+    /* src keeps nothing: empty, allocating in its inline buffer again
+     * unless it was made arena-only. */
+    src->chunks = NULL;
+    src->bytes_retired = 0;
+    src->chunk_count = 0;
+    src->bytes_held = OMNI_SLOT_SIZE;
+    src->base = src->cur = INLINE_START(src);
+    src->end = src->no_inline ? src->cur : SLOT_END(src);
+    return true;
+}
+
+bool omni_region_outlives(const Region *a, const Region *b)
+{
+    if (!a || a == b || a->immortal)
+        return true;
+    if (!b || b->immortal || a->depth >= b->depth)
+        return false;
+    const Region *x = b;
+    while (x->depth > a->depth)
+        x = x->jump->depth >= a->depth ? x->jump : x->parent;
+    return x == a;
+}
+
+/* ---- error unwinding --------------------------------------------------------------- */
+
+uint64_t omni_region_mark(void)
+{
+    OmniRegionPool *h = my_pool();
+    return h->id_base | h->seq;
+}
+
+static int by_id_desc(const void *a, const void *b)
+{
+    uint64_t x = (*(Region *const *)a)->id, y = (*(Region *const *)b)->id;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Error path only: the fast paths keep no list of open scopes, so the
+ * control blocks of this thread's pool are scanned (metadata, not objects:
+ * one pass over the slots ever used) and the scopes opened after `mark`
+ * are exited, newest first so children go before their parents. */
+void omni_region_unwind(uint64_t mark)
+{
+    OmniRegionPool *h = tl_pool;
+    if (!h || (h->id_base | h->seq) <= mark)
+        return;
+    Region **open = NULL;
+    size_t n = 0, cap = 0;
+    for (OmniChunk *c = h->slabs; c; c = c->next) {
+        for (size_t i = 1; i < OMNI_CHUNK_SIZE / OMNI_SLOT_SIZE; i++) {
+            Region *r = (Region *)((char *)c + i * OMNI_SLOT_SIZE);
+            if (r->state != OMNI_REGION_LIVE || r->id <= mark || r->immortal || !r->scope_alive)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                open = realloc(open, cap * sizeof *open);
+                if (!open)
+                    omni_internal_error("out of memory (region unwinding)");
+            }
+            open[n++] = r;
+        }
+    }
+    qsort(open, n, sizeof *open, by_id_desc);
+    for (size_t i = 0; i < n; i++)
+        omni_region_exit_slow(open[i]);
+    free(open);
+}
+
+/* ---- the global and static regions ------------------------------------------------- */
+
+static Region *make_immortal(const char *name)
+{
+    Region *r = omni_region_new_slow(NULL, NULL);
+    r->immortal = 1; /* also keeps error unwinding from exiting it */
+    r->name = name;
+    omni_region_no_inline(r); /* its memory is arena chunks, like any root data */
+    if (!r->in_live_list)
+        live_link(r);
     return r;
 }
-
-static bool is_dead(const Region *r)
-{
-    return !__atomic_load_n(&r->scope_alive, __ATOMIC_ACQUIRE) &&
-           __atomic_load_n(&r->external_rc, __ATOMIC_ACQUIRE) == 0 &&
-           __atomic_load_n(&r->tether_count, __ATOMIC_ACQUIRE) == 0;
-}
-
-/* Frees r's chunks and control block and stores its parent (whose
- * reference the caller must drop).  The LIVE→DEAD compare-and-swap makes
- * reclamation happen exactly once even if two threads see the region die
- * together; returns false if another caller won. */
-static bool reclaim(Region *r, Region **parent_out)
-{
-    uint32_t live = OMNI_REGION_LIVE;
-    *parent_out = NULL;
-    if (!__atomic_compare_exchange_n(&r->state, &live, OMNI_REGION_DEAD, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return false;
-    Region *parent = r->parent;
-    *parent_out = parent;
-    uint64_t total = omni_region_bytes_total(r);
-    pthread_mutex_lock(&g_lock);
-    if (r->cur_chunk) {
-        g_chunk_bytes_now -= r->cur_chunk->size;
-        chunk_put_locked(r->cur_chunk);
-    }
-    for (OmniChunk *c = r->chunks, *next; c; c = next) {
-        next = c->next;
-        g_chunk_bytes_now -= c->size;
-        chunk_put_locked(c);
-    }
-    g_dead.bytes_total += total;
-    g_dead.chunk_count += r->chunk_count;
-    g_dead.escape_repairs += r->escape_repair_count;
-    if (r->bytes_allocated_peak > g_dead.max_peak)
-        g_dead.max_peak = r->bytes_allocated_peak;
-    if (r->live_prev)
-        r->live_prev->live_next = r->live_next;
-    else
-        g_live = r->live_next;
-    if (r->live_next)
-        r->live_next->live_prev = r->live_prev;
-    g_cnt.regions_reclaimed++;
-    g_cnt.regions_live--;
-    r->cur = r->end = NULL;
-    r->cur_chunk = r->chunks = NULL;
-#ifdef OMNI_SANITIZE
-    pthread_mutex_unlock(&g_lock);
-    free(r);
-#else
-    r->next_free = g_free_regions;
-    g_free_regions = r;
-    pthread_mutex_unlock(&g_lock);
-#endif
-    return true;
-}
-
-bool omni_region_maybe_reclaim(Region *r)
-{
-    if (r == g_global || r == g_static || !is_dead(r))
-        return false;
-    Region *p;
-    if (!reclaim(r, &p))
-        return false;
-    /* Dropping the child's reference may kill the parent, and so on up:
-     * a loop, not recursion, so long chains cost no stack. */
-    while (p) {
-        int32_t n = __atomic_sub_fetch(&p->external_rc, 1, __ATOMIC_ACQ_REL);
-        if (n < 0)
-            omni_internal_error("region #%llu released below zero", (unsigned long long)p->id);
-        Region *q = p;
-        p = NULL;
-        if (n == 0 && q != g_global && q != g_static && is_dead(q))
-            reclaim(q, &p);
-    }
-    return true;
-}
-
-void omni_region_exit(Region *r)
-{
-    check_live(r, "region_exit");
-    if (r == g_global || r == g_static)
-        return; /* immortal */
-    if (!__atomic_exchange_n(&r->scope_alive, 0, __ATOMIC_ACQ_REL))
-        omni_internal_error("region #%llu exited twice", (unsigned long long)r->id);
-    omni_region_maybe_reclaim(r);
-}
-
-void omni_region_retain(Region *r)
-{
-    check_live(r, "region_retain");
-    __atomic_add_fetch(&r->external_rc, 1, __ATOMIC_RELAXED);
-}
-
-void omni_region_release(Region *r)
-{
-    check_live(r, "region_release");
-    int32_t n = __atomic_sub_fetch(&r->external_rc, 1, __ATOMIC_ACQ_REL);
-    if (n < 0)
-        omni_internal_error("region #%llu released below zero", (unsigned long long)r->id);
-    if (n == 0)
-        omni_region_maybe_reclaim(r);
-}
-
-void omni_region_tether(Region *r)
-{
-    check_live(r, "region_tether");
-    __atomic_add_fetch(&r->tether_count, 1, __ATOMIC_RELAXED);
-}
-
-void omni_region_untether(Region *r)
-{
-    check_live(r, "region_untether");
-    int32_t n = __atomic_sub_fetch(&r->tether_count, 1, __ATOMIC_ACQ_REL);
-    if (n < 0)
-        omni_internal_error("region #%llu untethered below zero", (unsigned long long)r->id);
-    if (n == 0)
-        omni_region_maybe_reclaim(r);
-}
-
-/* ---- the global and static regions -------------------------------------- */
 
 void omni_region_init(void)
 {
     if (g_global)
         return;
-    g_static = omni_region_new(NULL);
-    g_static->name = "static";
-    g_global = omni_region_new(NULL);
-    g_global->name = "global";
+    const char *e = getenv("OMNI_REGION_RETAIN_BYTES");
+    if (e && *e)
+        omni_retention.bytes = strtoull(e, NULL, 10);
+    e = getenv("OMNI_REGION_RETAIN_AGE");
+    if (e && *e)
+        omni_retention.age = strtoull(e, NULL, 10);
+    g_static = make_immortal("static");
+    g_global = make_immortal("global");
 }
 
 Region *omni_region_global(void)
@@ -368,48 +815,40 @@ void *omni_static_alloc(size_t n)
     return p;
 }
 
-/* ---- statistics ----------------------------------------------------------- */
+/* ---- statistics ----------------------------------------------------------------------- */
+
+void omni_region_stats_enable(bool on)
+{
+    pthread_mutex_lock(&g_lock);
+    g_stats = on;
+    for (OmniRegionPool *h = g_pools; h; h = h->next_pool)
+        __atomic_store_n(&h->fast_key, h->owner && fast_paths_allowed() ? h->owner : 1,
+                         __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&g_lock);
+}
+
+bool omni_region_stats_enabled(void) { return g_stats; }
+
+void omni_region_foreach_live(void (*fn)(const Region *r, void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&g_lock);
+    for (const Region *r = g_live; r; r = r->live_next)
+        fn(r, ctx);
+    pthread_mutex_unlock(&g_lock);
+}
 
 void omni_region_counters(OmniRegionCounters *out)
 {
+    memset(out, 0, sizeof *out);
     pthread_mutex_lock(&g_lock);
-    *out = g_cnt;
-    out->chunks_pooled = g_pool_count;
-    pthread_mutex_unlock(&g_lock);
-}
-
-static void print_region(FILE *out, const Region *r)
-{
-    fprintf(out, "  region #%llu %s: bytes_allocated_total=%llu bytes_allocated_peak=%llu "
-                 "chunk_count=%llu escape_repair_count=%llu external_rc=%d scope_alive=%d\n",
-            (unsigned long long)r->id, r->name ? r->name : "scope",
-            (unsigned long long)omni_region_bytes_total(r),
-            (unsigned long long)r->bytes_allocated_peak, (unsigned long long)r->chunk_count,
-            (unsigned long long)r->escape_repair_count, r->external_rc, r->scope_alive);
-}
-
-void omni_region_print_stats(FILE *out)
-{
-    pthread_mutex_lock(&g_lock);
-    fprintf(out, "region stats: created=%llu reclaimed=%llu live=%llu chunks_acquired=%llu "
-                 "chunk_bytes_peak=%llu\n",
-            (unsigned long long)g_cnt.regions_created, (unsigned long long)g_cnt.regions_reclaimed,
-            (unsigned long long)g_cnt.regions_live, (unsigned long long)g_cnt.chunks_acquired,
-            (unsigned long long)g_cnt.chunk_bytes_peak);
-    int shown = 0, hidden = 0;
-    for (const Region *r = g_live; r; r = r->live_next) {
-        if (r->name || shown < 20) {
-            print_region(out, r);
-            shown += r->name == NULL;
-        } else {
-            hidden++;
-        }
+    for (OmniRegionPool *h = g_pools; h; h = h->next_pool) {
+        out->regions_created += __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+        out->regions_reclaimed += __atomic_load_n(&h->reclaimed, __ATOMIC_RELAXED);
+        out->chunks_acquired += __atomic_load_n(&h->chunks_acquired, __ATOMIC_RELAXED);
+        out->chunk_bytes_peak += __atomic_load_n(&h->chunk_bytes_peak, __ATOMIC_RELAXED);
+        out->chunks_pooled += h->owner == omni_thread_key() ? h->nchunk_cache : 0;
     }
-    if (hidden)
-        fprintf(out, "  ... %d more live regions\n", hidden);
-    fprintf(out, "  reclaimed regions: bytes_allocated_total=%llu chunk_count=%llu "
-                 "escape_repair_count=%llu max_bytes_allocated_peak=%llu\n",
-            (unsigned long long)g_dead.bytes_total, (unsigned long long)g_dead.chunk_count,
-            (unsigned long long)g_dead.escape_repairs, (unsigned long long)g_dead.max_peak);
+    out->chunks_pooled += g_pool_count;
     pthread_mutex_unlock(&g_lock);
+    out->regions_live = out->regions_created - out->regions_reclaimed;
 }

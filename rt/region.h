@@ -107,8 +107,6 @@ struct Region {
     uint8_t no_inline;         /* omni_region_no_inline: arena chunks only */
     uint8_t pad_[4];
     const OmniLoc *loc;        /* where region.new was (NULL: unknown) */
-    Region *sprev, *snext;     /* the pool's list of scope-alive regions, newest first */
-    uint64_t born;             /* pool->created when it was made (age for retention) */
 
     /* Accounting (docs/REGION_ACCOUNTING.md).  Bytes of the current bump
      * area are added on demand (omni_region_stats), so the allocation fast
@@ -129,10 +127,9 @@ struct Region {
 struct OmniRegionPool {
     uintptr_t fast_key;        /* owner's thread pointer, or 1 to force the slow paths */
     Region *free;              /* pooled control blocks (slots) */
-    Region *scope_head;        /* scope-alive regions of this thread, newest first */
-    uint64_t seq;              /* low bits of the last id issued */
+    uint64_t seq;              /* regions made by this pool: the low bits of their ids */
     uint64_t id_base;          /* pool number << 48 */
-    uint64_t created, reclaimed; /* written by the owner, read by anyone (relaxed) */
+    uint64_t reclaimed;        /* written by the owner, read by anyone (relaxed) */
     /* Cold part: region.c only. */
     uintptr_t owner;           /* owner's thread pointer; 0 while orphaned */
     uint32_t index, nchunk_cache;
@@ -141,7 +138,11 @@ struct OmniRegionPool {
     Region *remote;            /* dead regions other threads handed back (atomic stack) */
     Region *quarantine_head, *quarantine_tail; /* debug: freed slots waiting for reuse */
     uint32_t nquarantine, pad_;
+    /* Chunk memory acquired/released by this thread (owner writes, relaxed). */
+    uint64_t chunks_acquired, chunk_bytes_peak;
+    int64_t chunk_bytes_now;
     OmniRegionPool *next_pool; /* every pool */
+    OmniRegionPool *next_orphan; /* pools whose thread ended, waiting for adoption */
 };
 
 /* ---- region.c: slow paths the inline code falls back to ---------------- */
@@ -210,7 +211,7 @@ static inline Region *omni_region_new_inline(Region *parent, const OmniLoc *loc)
                  * it is reclaimed): bump area = inline buffer, counters 0. */
                 h->free = r->next_free;
                 uint64_t seq = h->seq + 1;
-                h->seq = seq;
+                __atomic_store_n(&h->seq, seq, __ATOMIC_RELAXED);
                 r->id = h->id_base | seq;
                 r->state = OMNI_REGION_LIVE;
                 r->scope_alive = 1;
@@ -220,8 +221,6 @@ static inline Region *omni_region_new_inline(Region *parent, const OmniLoc *loc)
                 Region *pj = parent->jump;
                 r->jump = (parent->depth - pj->depth == pj->depth - pj->jump->depth) ? pj->jump : parent;
                 r->loc = loc;
-                uint64_t made = h->created;
-                r->born = made;
                 if (parent->immortal) {
                     r->parent_ref = OMNI_PREF_NONE;
                 } else {
@@ -229,13 +228,6 @@ static inline Region *omni_region_new_inline(Region *parent, const OmniLoc *loc)
                     r->parent_ref = OMNI_PREF_LOCAL;
                     __atomic_store_n(&parent->external_rc, parent->external_rc + 1, __ATOMIC_RELAXED);
                 }
-                Region *head = h->scope_head;
-                r->sprev = (Region *)0;
-                r->snext = head;
-                if (head)
-                    head->sprev = r;
-                h->scope_head = r;
-                __atomic_store_n(&h->created, made + 1, __ATOMIC_RELAXED);
                 return r;
             }
         }
@@ -252,17 +244,10 @@ static inline void omni_region_exit_inline(Region *r)
     OmniRegionPool *h = r->home;
     if (__builtin_expect(__atomic_load_n(&h->fast_key, __ATOMIC_RELAXED) == omni_thread_key() &&
                          r->state == OMNI_REGION_LIVE && r->scope_alive == 1 &&
-                         r->cur_chunk == (OmniChunk *)0 && r->chunks == (OmniChunk *)0 &&
-                         r->parent_ref != OMNI_PREF_SHARED && r->external_rc == 0 &&
-                         r->tether_count == 0 &&
-                         __atomic_load_n(&r->shared_rc, __ATOMIC_ACQUIRE) == 0, 1)) {
-        /* Unlink from the thread's scope list. */
-        if (r->sprev)
-            r->sprev->snext = r->snext;
-        else
-            h->scope_head = r->snext;
-        if (r->snext)
-            r->snext->sprev = r->sprev;
+                         ((uintptr_t)r->cur_chunk | (uintptr_t)r->chunks) == 0 &&
+                         r->parent_ref != OMNI_PREF_SHARED &&
+                         (r->external_rc | r->tether_count |
+                          __atomic_load_n(&r->shared_rc, __ATOMIC_ACQUIRE)) == 0, 1)) {
         Region *p = r->parent;
         /* Back to the pool, clean: only the bump pointer moved. */
         r->cur = r->base;
@@ -330,6 +315,8 @@ void omni_region_no_inline(Region *r);
 bool omni_region_is(const Region *r, uint64_t id);
 /* The thread that owns r (its pool's owner). */
 uintptr_t omni_region_owner(const Region *r);
+/* Regions its thread made since r was made (retention diagnostics). */
+uint64_t omni_region_age(const Region *r);
 
 /* Error unwinding (omni_try): the newest region id of this thread, and
  * exiting every scope region of this thread made after such a mark. */
@@ -354,6 +341,8 @@ void omni_region_print_stats(FILE *out);
 /* region.c → region_stats.c: a region made / reclaimed (stats mode). */
 void omni_region_site_made(Region *r);
 void omni_region_site_reclaimed(Region *r);
+/* Calls fn on every region of the stats-mode live list (under a lock). */
+void omni_region_foreach_live(void (*fn)(const Region *r, void *ctx), void *ctx);
 /* Retention thresholds (docs/REGION_ACCOUNTING.md). */
 typedef struct OmniRetention {
     uint64_t bytes;  /* warn when a long-lived region received this many bytes late */

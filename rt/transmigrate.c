@@ -1,116 +1,240 @@
-/* transmigrate.c — copy the part of a value graph that lives in one region
- * into another (CTRR escape repair).
+/* transmigrate.c — copy the part of a value graph that lives in dying or
+ * younger regions into another region (CTRR escape repair).
  *
  * The one mechanism, metadata-driven (seed: "Transmigration Directive"):
  * every object is copied by its type's `clone` and its fields are found by
- * its type's `trace` (types.c); no shape-specific shortcuts.  A remap table
- * gives exactly one destination per source object, so sharing and cycles
- * survive the copy; a worklist (not recursion) holds the copies whose
- * fields still point at source objects.  Pointers to objects outside the
- * source region (older regions, static data, other regions) are roots: they
- * are kept as they are and what they point to is never visited or
- * rewritten.  Immediates are values and are kept.
+ * its type's trace shape or `trace` (types.c); nothing here knows an
+ * object's shape.  The remap gives exactly one destination per source
+ * object, so sharing and cycles survive the copy.  It is dense forwarding
+ * kept in the source objects themselves: a copied source's header word
+ * holds its copy's address until the end, so looking an object up is
+ * reading the header the copy needs anyway, and no table is hashed or
+ * allocated.  A log of the copied sources doubles as the worklist: copies
+ * are traced in the order they were made (breadth first, no recursion),
+ * and at the end every source gets its header back from the log, so the
+ * source graph is unchanged.  The log starts on the C stack; larger graphs chain malloc'd
+ * blocks (never copied).
+ *
+ * Which objects are copied (the source set):
+ *   omni_transmigrate(v, from, to)  — objects of `from` (the compiler's
+ *       transmigrate op: `from` is the region that is about to die);
+ *   omni_transmigrate_into(v, to)   — objects of every region that does not
+ *       outlive `to` (the store barrier's repair: after it, nothing
+ *       reachable from the copy can die before `to`).
+ * Pointers to objects outside the source set (older regions, static data,
+ * immortal regions) are roots: kept as they are, never visited, never
+ * rewritten.  Immediates are values.  The source objects must belong to
+ * the calling thread (their headers are written during the copy).
  */
 #include "rt_core.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct Transmigration {
+/* Forwarding lives in the source object's header word: while the copy
+ * runs, a copied source's 8-byte header holds its copy's address.  A real
+ * header's low half is a type id (< OT__COUNT); an object address's low
+ * half is at least 48 (objects start after a chunk header or a control
+ * block, at 64 KiB- and 512-byte-aligned bases), so one compare tells them
+ * apart.  The log keeps each source's own header for the end. */
+_Static_assert(OT__COUNT < 48, "type ids must stay below the smallest object offset");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the type id is the header's low half");
+
+static inline uint64_t hdr_word(OVal v) { return *(const uint64_t *)(uintptr_t)v; }
+static inline bool is_forward(uint64_t hw) { return (uint32_t)hw >= OT__COUNT; }
+
+/* The log: the copied source objects with their headers, in the order
+ * the copies were made.  Blocks are chained, never moved (no realloc
+ * copying); the first block is on the C stack. */
+typedef struct TmEntry {
+    OVal src;
+    uint64_t hdr; /* the source's own header, restored at the end */
+} TmEntry;
+
+typedef struct TmBlock {
+    struct TmBlock *next;
+    size_t n, cap;
+    TmEntry e[];
+} TmBlock;
+
+#define TM_FIRST_ENTRIES 256
+#define TM_MAX_BLOCK (1u << 17)
+#define TM_MAX_SEEN 8
+
+typedef struct Tm {
     Region *from, *to;
-    OVal *keys, *vals;      /* remap: source object → its copy */
-    size_t cap, n;
-    OVal *work;             /* copies whose fields are not rewritten yet */
-    size_t nwork, capwork;
-    OVal owner;             /* the copy being traced */
-} Transmigration;
+    bool into;                 /* source set: every region that does not outlive `to` */
+    TmBlock *last;             /* block being appended to */
+    uint64_t hits, fields;
+    Region *seen[TM_MAX_SEEN]; /* source regions already charged a repair */
+    int nseen;
+    const OmniChunk *src_chunk; /* arena chunk of the last source object ... */
+    Region *src_region;         /* ... and its region */
+} Tm;
 
-static size_t slot_of(OVal key, size_t cap)
+static uint64_t g_calls, g_cloned, g_pushes, g_hits, g_fields;
+
+static TmBlock *block_new(TmBlock *prev)
 {
-    uint64_t h = key >> 3;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    return (size_t)h & (cap - 1);
+    size_t cap = prev->cap < TM_MAX_BLOCK ? prev->cap * 4 : prev->cap;
+    TmBlock *b = malloc(sizeof *b + cap * sizeof(TmEntry));
+    if (!b)
+        omni_internal_error("out of memory (transmigration log)");
+    b->next = NULL;
+    b->n = 0;
+    b->cap = cap;
+    prev->next = b;
+    return b;
 }
 
-static void remap_grow(Transmigration *t)
+/* escape_repair_count: once per transmigration for each region copied from. */
+static void charge(Tm *t, Region *r)
 {
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    OVal *keys = calloc(cap, sizeof *keys), *vals = malloc(cap * sizeof *vals);
-    if (!keys || !vals)
-        omni_internal_error("out of memory (transmigration table)");
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->keys[i])
-            continue;
-        size_t j = slot_of(t->keys[i], cap);
-        while (keys[j])
-            j = (j + 1) & (cap - 1);
-        keys[j] = t->keys[i];
-        vals[j] = t->vals[i];
+    for (int i = 0; i < t->nseen; i++)
+        if (t->seen[i] == r)
+            return;
+    if (t->nseen < TM_MAX_SEEN)
+        t->seen[t->nseen++] = r;
+    r->escape_repair_count++;
+}
+
+/* The destination of pointer v: v itself for a root, else its one copy,
+ * made (and logged, so it will be traced) on first sight. */
+static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
+{
+    uint64_t hw = hdr_word(v);
+    if (is_forward(hw)) {
+        t->hits++;
+        return (OVal)hw;
     }
-    free(t->keys);
-    free(t->vals);
-    t->keys = keys;
-    t->vals = vals;
-    t->cap = cap;
-}
-
-static void work_push(Transmigration *t, OVal v)
-{
-    if (t->nwork == t->capwork) {
-        t->capwork = t->capwork ? t->capwork * 2 : 64;
-        OVal *w = realloc(t->work, t->capwork * sizeof *w);
-        if (!w)
-            omni_internal_error("out of memory (transmigration worklist)");
-        t->work = w;
-    }
-    t->work[t->nwork++] = v;
-}
-
-/* The destination of v: v itself unless it is an object of the source
- * region, else its unique copy (made on first sight). */
-static OVal remap(Transmigration *t, OVal v)
-{
-    if (!omni_is_ptr(v) || omni_region_of(v) != t->from)
+    if ((uint32_t)(hw >> 32) & OHF_STATIC)
         return v;
-    if ((t->n + 1) * 2 > t->cap)
-        remap_grow(t);
-    size_t j = slot_of(v, t->cap);
-    for (; t->keys[j]; j = (j + 1) & (t->cap - 1))
-        if (t->keys[j] == v)
-            return t->vals[j];
-    OVal copy = omni_types[omni_type_of_ptr(v)].clone(t->to, v);
-    t->keys[j] = v;
-    t->vals[j] = copy;
-    t->n++;
-    if (copy != v)
-        work_push(t, copy);
+    const OmniChunk *c = (const OmniChunk *)((uintptr_t)v & OMNI_CHUNK_MASK);
+    Region *r;
+    if (c == t->src_chunk) {
+        r = t->src_region; /* same arena chunk as the last source: same region */
+    } else {
+        r = *(Region *const *)((uintptr_t)v & c->mask);
+        if (r != t->from && (!t->into || !r || omni_region_outlives_inline(r, t->to)))
+            return v; /* a root */
+        if (c->mask == OMNI_CHUNK_MASK) { /* not a slab: one region per chunk */
+            t->src_chunk = c;
+            t->src_region = r;
+        }
+    }
+    OVal copy = omni_types[(uint32_t)hw].clone(t->to, v);
+    if (copy == v)
+        return v; /* a type that is never copied (interned symbols) */
+    TmBlock *b = t->last;
+    if (b->n == b->cap)
+        b = t->last = block_new(b);
+    TmEntry *e = &b->e[b->n++];
+    e->src = v;
+    e->hdr = hw;
+    *(uint64_t *)(uintptr_t)v = (uint64_t)copy;
+    if (t->into)
+        charge(t, r);
     return copy;
 }
 
-/* Every field of a copy is (re)stored through the barrier: the copy's
- * edges to roots are new edges out of `to`. */
+/* trace callback: rewrite one field of a copy. */
 static void visit(OVal *slot, void *ctx)
 {
-    Transmigration *t = ctx;
-    omni_store(t->owner, slot, remap(t, *slot));
+    Tm *t = ctx;
+    t->fields++;
+    OVal v = *slot;
+    if (omni_is_ptr(v))
+        *slot = forward(t, v);
+}
+
+static OVal run(Tm *t, OVal v)
+{
+    if (!omni_is_ptr(v))
+        return v;
+    union {
+        TmBlock b;
+        char bytes[sizeof(TmBlock) + TM_FIRST_ENTRIES * sizeof(TmEntry)];
+    } first;
+    first.b.next = NULL;
+    first.b.n = 0;
+    first.b.cap = TM_FIRST_ENTRIES;
+    t->last = &first.b;
+    OVal root = forward(t, v);
+    /* The log is the worklist: each copy (its source's header points to
+     * it) has its fields rewritten in order, which appends more.  A type
+     * with a fixed trace shape is rewritten in place; others through
+     * their trace callback. */
+    uint64_t fields = 0;
+    for (TmBlock *b = &first.b; b; b = b->next)
+        for (size_t i = 0; i < b->n; i++) {
+            OVal c = (OVal)hdr_word(b->e[i].src);
+            const OmniTypeMeta *m = &omni_types[omni_type_of_ptr(c)];
+            int nf = m->fields_n;
+            if (nf >= 0) {
+                OVal *f = (OVal *)((char *)(uintptr_t)c + m->fields_off);
+                fields += (uint64_t)nf;
+                switch (nf) { /* the usual counts straight-line: no loop to predict */
+                case 2:
+                    if (omni_is_ptr(f[1]))
+                        f[1] = forward(t, f[1]);
+                    /* fall through */
+                case 1:
+                    if (omni_is_ptr(f[0]))
+                        f[0] = forward(t, f[0]);
+                    /* fall through */
+                case 0:
+                    break;
+                default:
+                    for (int k = 0; k < nf; k++)
+                        if (omni_is_ptr(f[k]))
+                            f[k] = forward(t, f[k]);
+                }
+            } else {
+                m->trace(c, visit, t);
+            }
+        }
+    /* Every source object gets its header back. */
+    size_t n = 0;
+    for (TmBlock *b = &first.b, *next; b; b = next) {
+        for (size_t i = 0; i < b->n; i++)
+            *(uint64_t *)(uintptr_t)b->e[i].src = b->e[i].hdr;
+        n += b->n;
+        next = b->next;
+        if (b != &first.b)
+            free(b);
+    }
+    t->fields += fields;
+    if (n && t->from)
+        t->from->escape_repair_count++;
+    __atomic_add_fetch(&g_calls, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&g_cloned, n, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&g_pushes, n, __ATOMIC_RELAXED); /* each copy is queued once */
+    __atomic_add_fetch(&g_hits, t->hits, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&g_fields, t->fields, __ATOMIC_RELAXED);
+    return root;
 }
 
 OVal omni_transmigrate(OVal v, Region *from, Region *to)
 {
-    if (!from || !to || from == to || omni_region_of(v) != from)
+    if (!from || !to || from == to)
         return v;
-    Transmigration t = { .from = from, .to = to };
-    OVal root = remap(&t, v);
-    while (t.nwork) {
-        OVal c = t.work[--t.nwork];
-        t.owner = c;
-        omni_types[omni_type_of_ptr(c)].trace(c, visit, &t);
-    }
-    free(t.keys);
-    free(t.vals);
-    free(t.work);
-    from->escape_repair_count++;
-    return root;
+    Tm t = { .from = from, .to = to };
+    return run(&t, v);
+}
+
+OVal omni_transmigrate_into(OVal v, Region *to)
+{
+    if (!to)
+        return v;
+    Tm t = { .to = to, .into = true };
+    return run(&t, v);
+}
+
+void omni_transmigrate_counters(OmniTransmigrateCounters *out)
+{
+    out->calls = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);
+    out->objects_cloned = __atomic_load_n(&g_cloned, __ATOMIC_RELAXED);
+    out->worklist_pushes = __atomic_load_n(&g_pushes, __ATOMIC_RELAXED);
+    out->remap_hits = __atomic_load_n(&g_hits, __ATOMIC_RELAXED);
+    out->fields_visited = __atomic_load_n(&g_fields, __ATOMIC_RELAXED);
 }

@@ -134,11 +134,23 @@ static void trace_BOX(OVal v, void (*visit)(OVal *, void *), void *ctx)
     visit(&OMNI_PTR(OBox, v)->val, ctx);
 }
 
+/* Trace shapes (offset, count of OVal fields; -1: variable, ask trace). */
+#define FIELDS_PAIR    offsetof(OPair, car), 2
+#define FIELDS_FLOAT   0, 0
+#define FIELDS_STRING  0, 0
+#define FIELDS_SYMBOL  0, 0
+#define FIELDS_ARRAY   0, -1
+#define FIELDS_DICT    0, -1
+#define FIELDS_CLOSURE 0, -1
+#define FIELDS_ATOM    offsetof(OAtom, val), 1
+#define FIELDS_BOX     offsetof(OBox, val), 1
+
 /* Derived from types.def: a new row without its size_/clone_/trace_
  * functions does not compile, so every type has complete metadata. */
 const OmniTypeMeta omni_types[OT__COUNT] = {
 #define OMNI_TYPE(id, tname, cstruct) \
-    [OT_##id] = { tname, sizeof(cstruct), size_##id, clone_##id, trace_##id, meta_equal, meta_hash, meta_print },
+    [OT_##id] = { tname, sizeof(cstruct), size_##id, clone_##id, trace_##id, meta_equal, meta_hash, meta_print, \
+                  FIELDS_##id },
 #include "types.def"
 #undef OMNI_TYPE
 };

@@ -34,7 +34,8 @@ fi
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
-        sudo=(sudo -n)
+        # ask for a password only when someone is there to type it
+        if [ -t 0 ]; then sudo=(sudo); else sudo=(sudo -n); fi
     else
         echo "setup.sh: need root (or sudo) to install: ${missing[*]}" >&2
         exit 1

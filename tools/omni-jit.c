@@ -42,6 +42,7 @@ typedef struct JitState {
     const char *expr;       /* MODE_EXPR */
     int bench_n;            /* MODE_BENCH: inputs of each kind */
     double t_main;          /* clock at main() entry (start-up measurement) */
+    double t_front, t_back, t_run;  /* seconds spent per phase (for --bench-latency) */
     /* REPL */
     bool keep_rir;          /* keep the printed RIR of the last input for :rir */
     char *last_rir;         /* malloc'd */
@@ -59,12 +60,13 @@ typedef struct JitState {
  * the interrupted code holds no lock and is between consistent states, so
  * it happens only when the interrupted instruction is JIT-compiled code
  * (anonymous memory, outside every loaded ELF object: not libc's malloc or
- * stdio, not the runtime's C code); elsewhere a 2 ms timer retries until
- * the program is back in compiled code.  A second Ctrl-C while one waits
- * ends the process, as a last resort. */
+ * stdio, not the runtime's C code with its mutexes); elsewhere a 0.5 ms
+ * timer retries until the program is back in compiled code.  A Ctrl-C
+ * after one has waited 2 s ends the process, as a last resort. */
 static volatile sig_atomic_t repl_interrupted;  /* Ctrl-C at the prompt */
 static volatile sig_atomic_t in_eval;           /* an input's entry is running */
 static volatile sig_atomic_t intr_pending;      /* waiting to land in compiled code */
+static double intr_since;                       /* when the pending Ctrl-C came */
 static pthread_t repl_thread;
 static timer_t intr_timer;
 static bool have_intr_timer;
@@ -72,6 +74,7 @@ static bool have_intr_timer;
 typedef struct CodeRange { uintptr_t lo, hi; } CodeRange;
 static CodeRange code_ranges[512];
 static int ncode_ranges;
+static bool code_ranges_full;   /* too many objects: never claim JIT code */
 
 static int collect_code_range(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -79,18 +82,21 @@ static int collect_code_range(struct dl_phdr_info *info, size_t size, void *data
     (void)data;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
-            ncode_ranges < (int)(sizeof code_ranges / sizeof code_ranges[0])) {
-            uintptr_t lo = (uintptr_t)(info->dlpi_addr + ph->p_vaddr);
-            code_ranges[ncode_ranges++] = (CodeRange){ lo, lo + ph->p_memsz };
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        if (ncode_ranges == (int)(sizeof code_ranges / sizeof code_ranges[0])) {
+            code_ranges_full = true;
+            return 1;
         }
+        uintptr_t lo = (uintptr_t)(info->dlpi_addr + ph->p_vaddr);
+        code_ranges[ncode_ranges++] = (CodeRange){ lo, lo + ph->p_memsz };
     }
     return 0;
 }
 
 static bool pc_is_jit_code(uintptr_t pc)
 {
-    if (pc == 0)
+    if (pc == 0 || code_ranges_full)
         return false;
     for (int i = 0; i < ncode_ranges; i++)
         if (pc >= code_ranges[i].lo && pc < code_ranges[i].hi)
@@ -111,6 +117,12 @@ static uintptr_t context_pc(void *ctx)
 #endif
 }
 
+/* clock_gettime is async-signal-safe (drv_now is the same clock) */
+static double now_seconds(void)
+{
+    return drv_now();
+}
+
 static void intr_timer_arm(bool on)
 {
     if (!have_intr_timer)
@@ -118,7 +130,7 @@ static void intr_timer_arm(bool on)
     struct itimerspec its;
     memset(&its, 0, sizeof its);
     if (on)
-        its.it_value.tv_nsec = 2 * 1000 * 1000;
+        its.it_value.tv_nsec = 500 * 1000;
     timer_settime(intr_timer, 0, &its, NULL);
 }
 
@@ -136,8 +148,8 @@ static void repl_on_sigint(int sig, siginfo_t *si, void *ctx)
             repl_interrupted = 1;
         return;
     }
-    if (!retry && intr_pending) {
-        static const char msg[] = "\nomni-jit: interrupted twice; exiting\n";
+    if (!retry && intr_pending && now_seconds() - intr_since > 2.0) {
+        static const char msg[] = "\nomni-jit: the program does not stop; exiting\n";
         ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
         (void)w;
         signal(SIGINT, SIG_DFL);
@@ -145,6 +157,8 @@ static void repl_on_sigint(int sig, siginfo_t *si, void *ctx)
         return;
     }
     if (!pc_is_jit_code(context_pc(ctx))) {
+        if (!intr_pending)
+            intr_since = now_seconds();
         intr_pending = 1;
         intr_timer_arm(true);
         return;
@@ -170,12 +184,17 @@ static void repl_signals_init(void)
 {
     repl_thread = pthread_self();
     ncode_ranges = 0;
+    code_ranges_full = false;
     dl_iterate_phdr(collect_code_range, NULL);
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = SIGINT;
+#ifdef sigev_notify_thread_id
     sev.sigev_notify_thread_id = gettid();
+#else
+    sev._sigev_un._tid = gettid();   /* glibc before 2.39 has no name for it */
+#endif
     have_intr_timer = timer_create(CLOCK_MONOTONIC, &sev, &intr_timer) == 0;
     /* the main thread keeps SIGINT blocked (see main), so it lands here */
     sigset_t set;
@@ -218,7 +237,10 @@ static void eval_body(void *arg)
 static bool jit_eval(JitState *J, const RirModule *m, bool echo)
 {
     char *err = NULL;
+    double t0 = drv_now();
     LbEntryFn entry = lb_jit_add(J->jit, m, &err);
+    double t1 = drv_now();
+    J->t_back += t1 - t0;
     if (!entry) {
         drv_error(TOOL, "%s", err ? err : "JIT compilation failed");
         free(err);
@@ -238,6 +260,7 @@ static bool jit_eval(JitState *J, const RirModule *m, bool echo)
     }
     free(call.text);
     omni_out_flush();
+    J->t_run += drv_now() - t1;
     return ok;
 }
 
@@ -261,7 +284,9 @@ static void rir_append(JitState *J, const RirModule *m)
 static bool jit_eval_forms(JitState *J, const char *file, const char *src, size_t len, bool echo)
 {
     DrvUnit u;
+    double t0 = drv_now();
     bool ok = drv_unit_read(&u, file, src, len, J->line_offset);
+    J->t_front += drv_now() - t0;
     if (J->keep_rir) {
         free(J->rir_acc);
         J->rir_acc = NULL;
@@ -269,13 +294,15 @@ static bool jit_eval_forms(JitState *J, const char *file, const char *src, size_
     }
     if (ok) {
         for (int i = 0; i < u.nforms; i++) {
+            t0 = drv_now();
             RirModule *m = drv_unit_compile(&J->comp, &u, i, 1, NULL);
+            if (m && J->keep_rir)
+                rir_append(J, m);
+            J->t_front += drv_now() - t0;
             if (!m) {
                 ok = false;
                 continue;
             }
-            if (J->keep_rir)
-                rir_append(J, m);
             if (!jit_eval(J, m, echo))
                 ok = false;
         }
@@ -315,7 +342,11 @@ static int count_lines(const char *s, size_t n)
 /* ------------------------------------------------------------ piped input */
 
 /* Cuts the input at line ends where the text so far is balanced, so a form
- * spread over several lines is read whole and line numbers match the input. */
+ * spread over several lines is read whole (each form of a piece is still
+ * its own unit) and a reader error loses only its piece.  Past 64 KiB an
+ * unbalanced piece is re-checked only at growing intervals (every 1/8 of
+ * its lines): an unclosed bracket early in a huge input then costs
+ * O(n log n) instead of O(n^2), at the price of a larger piece. */
 static int run_pipe(JitState *J)
 {
     size_t len = 0;
@@ -326,17 +357,27 @@ static int run_pipe(JitState *J)
     }
     bool all_ok = true;
     size_t start = 0, pos = 0;
+    int lines = 0, next_check = 1;
     while (pos < len) {
         const char *nl = memchr(src + pos, '\n', len - pos);
         pos = nl ? (size_t)(nl - src) + 1 : len;
-        if (pos < len && !fe_input_complete(src + start, pos - start))
-            continue;
+        lines++;
+        if (pos < len) {
+            if (pos - start > 65536 && lines < next_check)
+                continue;
+            if (!fe_input_complete(src + start, pos - start)) {
+                next_check = lines + 1 + lines / 8;
+                continue;
+            }
+        }
         /* at the end an unbalanced rest is compiled anyway: the reader
          * reports what is missing */
         if (!jit_eval_forms(J, "<stdin>", src + start, pos - start, true))
             all_ok = false;
         J->line_offset += count_lines(src + start, pos - start);
         start = pos;
+        lines = 0;
+        next_check = 1;
     }
     free(src);
     return all_ok ? 0 : 1;
@@ -505,7 +546,7 @@ static void repl_help(void)
            "  :help   this text\n"
            "  :quit   leave the REPL (also Ctrl-D)\n"
            "  :rir    the Region IR of the last input\n"
-           "  :llvm   the LLVM IR of the last input (after optimisation)\n"
+           "  :llvm   the LLVM IR of the last form compiled (after optimisation)\n"
            "Tab completes defined names; Ctrl-C drops the current input.\n"
            "History is kept in $OMNI_HISTORY or ~/.omnilisp_history.\n");
 }
@@ -602,7 +643,9 @@ static int run_repl(JitState *J)
     el_set(el, EL_EDITOR, "emacs");
     el_set(el, EL_PROMPT, repl_prompt);
     el_set(el, EL_HIST, history, hist);
-    el_set(el, EL_ADDFN, "omni-complete", "complete an OmniLisp name", repl_complete);
+    /* the wide call keeps our static strings; the narrow one copies them
+     * and never frees the copies (a libedit leak LeakSanitizer reports) */
+    el_wset(el, EL_ADDFN, L"omni-complete", L"complete an OmniLisp name", repl_complete);
     el_set(el, EL_BIND, "^I", "omni-complete", NULL);
     el_source(el, NULL);   /* the user's ~/.editrc, if any */
 
@@ -688,6 +731,13 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static double thread_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void bench_report(const char *what, double *t, int n)
 {
     if (n == 0)
@@ -716,29 +766,52 @@ static int run_bench(JitState *J)
     int n = J->bench_n;
     double *tdef = calloc((size_t)n + 1, sizeof *tdef);
     double *tcall = calloc((size_t)n + 1, sizeof *tcall);
-    if (!tdef || !tcall) {
+    double *cdef = calloc((size_t)n + 1, sizeof *cdef);
+    double *ccall = calloc((size_t)n + 1, sizeof *ccall);
+    if (!tdef || !tcall || !cdef || !ccall) {
         free(tdef);
         free(tcall);
+        free(cdef);
+        free(ccall);
         return 1;
     }
     bool ok = true;
     char in[160];
+    double phase[2][3] = { { 0 } };   /* [def/call][front/back/run], inputs 1..n */
     /* the first input pays for lazy initialisation: reported apart */
     for (int i = 0; i <= n; i++) {
-        snprintf(in, sizeof in, "(define (bench-f%d x) (if (< x 1) %d (+ x (* 2 %d))))\n", i, i, i);
-        double t = drv_now();
-        ok &= jit_eval_forms(J, "<bench>", in, strlen(in), true);
-        tdef[i] = drv_now() - t;
-        snprintf(in, sizeof in, "(bench-f%d 20)\n", i);
-        t = drv_now();
-        ok &= jit_eval_forms(J, "<bench>", in, strlen(in), true);
-        tcall[i] = drv_now() - t;
+        for (int k = 0; k < 2; k++) {
+            if (k == 0)
+                snprintf(in, sizeof in, "(define (bench-f%d x) (if (< x 1) %d (+ x (* 2 %d))))\n", i, i, i);
+            else
+                snprintf(in, sizeof in, "(bench-f%d 20)\n", i);
+            J->t_front = J->t_back = J->t_run = 0;
+            double t = drv_now(), c = thread_cpu_now();
+            ok &= jit_eval_forms(J, "<bench>", in, strlen(in), true);
+            (k == 0 ? tdef : tcall)[i] = drv_now() - t;
+            (k == 0 ? cdef : ccall)[i] = thread_cpu_now() - c;
+            if (i > 0) {
+                phase[k][0] += J->t_front;
+                phase[k][1] += J->t_back;
+                phase[k][2] += J->t_run;
+            }
+        }
     }
     fprintf(stderr, "first input: definition %.3f ms, call %.3f ms\n", tdef[0] * 1e3, tcall[0] * 1e3);
     bench_report("definition", tdef + 1, n);
     bench_report("call", tcall + 1, n);
+    /* CPU time of this thread: what the input costs without the noise of
+     * other processes on a busy machine */
+    bench_report("def (cpu)", cdef + 1, n);
+    bench_report("call (cpu)", ccall + 1, n);
+    for (int k = 0; k < 2; k++)
+        fprintf(stderr, "%-12s mean per phase: frontend+RIR %.3f ms, LLVM+JIT %.3f ms, run+echo %.3f ms\n",
+                k == 0 ? "definition" : "call", phase[k][0] * 1e3 / n, phase[k][1] * 1e3 / n,
+                phase[k][2] * 1e3 / n);
     free(tdef);
     free(tcall);
+    free(cdef);
+    free(ccall);
     return ok ? 0 : 1;
 }
 
@@ -793,7 +866,8 @@ static void usage(void)
            "       omni-jit [options] -e EXPR\n"
            "Runs an OmniLisp program with the LLVM JIT.  Without FILE: the REPL when\n"
            "standard input is a terminal, otherwise each form read from standard input\n"
-           "is evaluated in turn and its value printed.\n"
+           "is evaluated in turn and its value printed.  FILE '-' reads the program\n"
+           "from standard input.\n"
            "Options:\n"
            "  -e EXPR             evaluate EXPR and print the write form of its value\n"
            "  -O0 -O1 -O2 -O3     optimisation level (default -O2; -O1 in the REPL)\n"

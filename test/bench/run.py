@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -50,9 +51,9 @@ def run_measured(cmd, timeout):
     """Runs cmd once under the measure launcher (measure.c: wait4 there, see
     its header for why not from here).  Returns (seconds, maxrss KiB,
     stdout, error text or None)."""
-    out_path = os.path.join(OUT_DIR, ".stdout")
-    err_path = os.path.join(OUT_DIR, ".stderr")
-    res_path = os.path.join(OUT_DIR, ".result")
+    out_path = os.path.join(SCRATCH, "stdout")
+    err_path = os.path.join(SCRATCH, "stderr")
+    res_path = os.path.join(SCRATCH, "result")
     if os.path.exists(res_path):
         os.unlink(res_path)
     with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
@@ -127,6 +128,7 @@ def ratio(a, b):
 
 OUT_DIR = os.path.join(HERE, "out")
 MEASURE = os.path.join(OUT_DIR, "measure")
+SCRATCH = None  # this invocation's own directory for captured output
 
 
 def main():
@@ -149,7 +151,18 @@ def main():
         unknown = [p for p in progs if p not in PROGRAMS]
         if unknown:
             sys.exit("run.py: unknown program(s): %s" % ", ".join(unknown))
+    args.progs = progs
     os.makedirs(OUT_DIR, exist_ok=True)
+    global SCRATCH
+    SCRATCH = tempfile.mkdtemp(prefix="omni-bench-")
+    try:
+        return run_all(args)
+    finally:
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
+def run_all(args):
+    progs = args.progs
     err = build(["gcc", "-O2", "-o", MEASURE, os.path.join(HERE, "measure.c")], "gcc measure.c")
     if err:
         sys.exit("run.py: " + err)
