@@ -513,6 +513,16 @@ void omni_region_exit_slow(Region *r)
     if (!r->scope_alive)
         omni_internal_error("region #%llu exited twice", (unsigned long long)r->id);
     __atomic_store_n(&r->scope_alive, 0, __ATOMIC_RELAXED);
+    if ((r->external_rc | r->tether_count | __atomic_load_n(&r->shared_rc, __ATOMIC_ACQUIRE)) == 0) {
+        /* Only the scope held it (as on the fast path, but with chunks or
+         * a shared parent reference): no other thread can hold it, so no
+         * fence or compare-and-swap is needed. */
+        __atomic_store_n(&r->state, OMNI_REGION_DEAD, __ATOMIC_RELEASE);
+        int pref;
+        Region *p = recycle(r, &pref);
+        release_parent(p, pref);
+        return;
+    }
     omni_region_maybe_reclaim(r);
 }
 

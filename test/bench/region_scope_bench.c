@@ -108,7 +108,7 @@ int main(void)
     omni_rt_init(0, NULL);
     Region *g = omni_region_global();
     Region *scope = omni_region_new(g);
-    static const int ks[] = { 0, 1, 4, 10, 16 };
+    static const int ks[] = { 0, 1, 4, 10, 16, 32 };
     printf("ns per region.new + k pair allocations + region.exit (slot %zu B, control block %zu B, "
            "inline buffer %zu B)\n",
            OMNI_SLOT_SIZE, sizeof(Region), OMNI_SLOT_SIZE - sizeof(Region));
