@@ -39,5 +39,8 @@ void *ir_grow(FeArena *a, void *old, int n, int *cap, size_t elem);
  * each: ir/pass_<name>.c. */
 void ir_pass_simplify(RirFunc *f);
 void ir_pass_region_place(RirFunc *f);
+/* Module pass (needs every function at once): guarded known calls of the
+ * unit's own top-level functions (ir/pass_known_calls.c). */
+void ir_pass_known_calls(RirModule *m);
 
 #endif

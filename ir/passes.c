@@ -1,8 +1,11 @@
 /* passes.c — the Region IR pass pipeline, listed in order.
  *
- * Every pass has the signature void ir_pass_<name>(RirFunc *) and lives in
- * ir/pass_<name>.c; this table is the single place that says which passes
- * run and in which order.  The CTRR passes (docs/CTRR.md) follow simplify:
+ * Every pass has the signature void ir_pass_<name>(RirFunc *) (or, for a
+ * pass that needs the whole module, void ir_pass_<name>(RirModule *)) and
+ * lives in ir/pass_<name>.c; this table is the single place that says which
+ * passes run and in which order.  known-calls (a module pass: it reads the
+ * entry's definitions) turns calls of the unit's own top-level functions
+ * into guarded direct calls.  The CTRR passes (docs/CTRR.md) follow:
  * the escape analysis writes a class on every value-making instruction,
  * scope-regions and region-place turn it into region operations and
  * operands, transmigrate checks what leaves the activation.  (Tethering
@@ -18,10 +21,12 @@
 typedef struct IrPass {
     const char *name;
     void (*run)(RirFunc *f);
+    void (*run_module)(RirModule *m);   /* instead of run: a pass over the whole module */
 } IrPass;
 
 static const IrPass pipeline[] = {
     { "simplify",      ir_pass_simplify },       /* CFG clean-up after lowering */
+    { "known-calls",   NULL, ir_pass_known_calls }, /* guarded direct calls of the unit's functions */
     { "escape",        ir_pass_escape },         /* CTRR: where each value may go (analysis) */
     { "scope-regions", ir_pass_scope_regions },  /* CTRR: region.new / region.exit per function */
     { "region-place",  ir_pass_region_place },   /* CTRR: a region for every allocation site and call */
@@ -49,8 +54,11 @@ int ir_run_passes(RirModule *m, const IrPassOptions *opt)
         }
     }
     for (int p = 0; p < NPASSES; p++) {
-        for (int i = 0; i < m->nfuncs; i++)
-            pipeline[p].run(m->funcs[i]);
+        if (pipeline[p].run_module)
+            pipeline[p].run_module(m);
+        else
+            for (int i = 0; i < m->nfuncs; i++)
+                pipeline[p].run(m->funcs[i]);
         if (opt->verify_each && ir_verify_module(stderr, m) != 0) {
             fprintf(stderr, "rir: invalid Region IR after pass '%s':\n", pipeline[p].name);
             ir_print_module(stderr, m);

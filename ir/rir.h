@@ -38,6 +38,11 @@ extern const char *const ir_op_names[RIR__COUNT];
 extern const unsigned ir_op_flags[RIR__COUNT];
 
 enum { RIF_TAIL = 1 };   /* RirInstr.flags: call in tail position */
+/* RirInstr.flags of call.known: the callee operand is any value (a
+ * global.get of a name the unit defines once as F's closure, see
+ * ir/pass_known_calls.c); the call is direct only when it is F's static
+ * closure, else it is an ordinary `call`. */
+enum { RIF_GUARDED = 2 };
 
 typedef struct RirInstr {
     uint16_t op;        /* RirOp */

@@ -186,6 +186,8 @@ static void check_instr(VCtx *c, const RirInstr *in)
     /* flags */
     if ((in->flags & RIF_TAIL) && op != RIR_CALL && op != RIR_CALL_KNOWN)
         verr(c, "%s: only calls can be tail calls", opname(in));
+    if ((in->flags & RIF_GUARDED) && op != RIR_CALL_KNOWN)
+        verr(c, "%s: only call.known can be guarded", opname(in));
     if ((in->flags & RIF_TAIL) && f->is_entry)
         verr(c, "%s: tail call in the entry function", opname(in));
     if ((in->flags & RIF_TAIL) && in->region > 0)
@@ -241,6 +243,10 @@ static void check_instr(VCtx *c, const RirInstr *in)
         if (g && (g->has_rest || in->nargs - 1 != g->nparams))
             verr(c, "call.known @%s: %d argument(s) for %d parameter(s)%s", g->name,
                  (int)in->nargs - 1, g->nparams, g->has_rest ? " and a rest list" : "");
+        /* the guard compares with g's static closure, which only a
+         * function without free values has */
+        if (g && (in->flags & RIF_GUARDED) && g->nfree != 0)
+            verr(c, "call.known @%s guarded: the function has %d free value(s)", g->name, g->nfree);
         break;
     }
     case RIR_PRIM:

@@ -14,7 +14,10 @@
  * LLVM accepts between tailcc functions of different prototypes, so every
  * tail call — self, mutual or through an unknown closure — runs in
  * constant stack (a tail call that falls back to omni_apply cannot be one:
- * its argument array lives in the caller's frame).  Functions with
+ * its argument array lives in the caller's frame).  A closure without free
+ * values is a constant object (static_closure), so a guarded call.known
+ * of a top-level function compares the global's value with its address
+ * and calls the body directly when they match.  Functions with
  * annotated parameters check them at their entry points (see "parameter
  * checks" below) so the error names the caller's location.
  */
@@ -292,11 +295,11 @@ static void scan_checks(const RirFunc *f, LbFunc *lf)
 
 /* call %f(args...): fast entry if the closure takes exactly n arguments,
  * else omni_apply (which checks fn-ness and arity and reports at loc).
- * Returns true if it ended the block with returns (tail call). */
-static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
+ * Returns the result, or NULL when it was a tail call (the block ended
+ * with returns). */
+static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, bool tail)
 {
     int n = in->nargs - 1;
-    LLVMValueRef f = val(g, in->args[0]);
     LLVMValueRef *vals = malloc((size_t)(n + 2) * sizeof *vals);
     if (!vals) abort();
     LLVMValueRef r = instr_region(g, in);
@@ -324,7 +327,7 @@ static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
     free(vals);
     if (tail) {
         LLVMBuildRet(g->b, sr); /* argv lives in this frame: no tail marker */
-        return true;
+        return NULL;
     }
     LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->b);
     LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
@@ -336,31 +339,32 @@ static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
     LLVMValueRef iv[2] = { fr, sr };
     LLVMBasicBlockRef ib[2] = { fast_end, slow_end };
     LLVMAddIncoming(phi, iv, ib, 2);
-    set(g, in->dst, phi);
+    return phi;
+}
+
+static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
+{
+    LLVMValueRef v = build_call(g, in, val(g, in->args[0]), tail);
+    if (!v) return true;
+    set(g, in->dst, v);
     return false;
 }
 
-/* call.known @g %clo(args...): a direct call of a function of this module;
- * the lowering guarantees the argument count fits. */
-static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
+/* The direct call of a module function `callee` with closure `self`; the
+ * lowering guarantees the argument count fits.  Returns the result, or
+ * NULL when it was a tail call (the block ended with its return). */
+static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_idx, LLVMValueRef self,
+                                     bool tail)
 {
-    if (in->imm < 0 || in->imm >= g->rm->nfuncs || g->rm->funcs[in->imm]->is_entry || in->nargs < 1) {
-        lb_fail(g, "@%s: bad call.known target %lld", g->cur->name, (long long)in->imm);
-        return false;
-    }
-    const RirFunc *callee = g->rm->funcs[in->imm];
-    LbFunc *lf = &g->funcs[in->imm];
+    const RirFunc *callee = g->rm->funcs[callee_idx];
+    LbFunc *lf = &g->funcs[callee_idx];
     int given = in->nargs - 1, fixed = callee->nparams;
-    if (given < fixed || (given > fixed && !callee->has_rest)) {
-        lb_fail(g, "@%s: call.known @%s with %d arguments", g->cur->name, callee->name, given);
-        return false;
-    }
     int n = fixed + (callee->has_rest ? 1 : 0);
     LLVMValueRef *vals = malloc((size_t)(n + 2 + given) * sizeof *vals);
     if (!vals) abort();
     LLVMValueRef r = instr_region(g, in);
     vals[0] = r;
-    vals[1] = as_ptr(g, val(g, in->args[0]));
+    vals[1] = self;
     for (int i = 0; i < fixed; i++) vals[i + 2] = val(g, in->args[i + 1]);
     if (callee->has_rest) {
         int extra = given - fixed;
@@ -384,9 +388,97 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
     if (tail) {
         mark_tail(c, true);
         LLVMBuildRet(g->b, c);
-        return true;
+        return NULL;
     }
-    set(g, in->dst, c);
+    return c;
+}
+
+/* The constant closure of function `idx`, which has no free values: laid
+ * out exactly as OClosure, flagged OHF_STATIC (region_of is NULL, nothing
+ * copies or frees it), so closure.new of such a function allocates
+ * nothing and every evaluation yields the same object — the address a
+ * guarded call.known compares with. */
+static LLVMValueRef static_closure(LbGen *g, int idx)
+{
+    LbFunc *lf = &g->funcs[idx];
+    if (lf->static_clo) return lf->static_clo;
+    const RirFunc *t = g->rm->funcs[idx];
+    const char *disp = display_of(t);
+    /* as omni_make_closure: no fast entry for checked parameters (code
+     * NULL: every call then reaches the generic entry, which checks) nor
+     * with a rest parameter */
+    bool fast = !t->has_rest && lf->nchecks == 0;
+    LLVMValueRef f[10] = {
+        lb_i32(g, OT_CLOSURE), lb_i32(g, OHF_STATIC),
+        lf->nchecks ? LLVMConstNull(g->t_ptr) : lf->body, lf->generic,
+        lb_i32(g, fast ? t->nparams : -1), lb_i32(g, t->nparams), lb_i32(g, t->has_rest), lb_i32(g, 0),
+        lb_cstring(g, disp, strlen(disp)), LLVMConstNull(g->t_ptr),
+    };
+    LLVMValueRef init = LLVMConstStructInContext(g->ctx, f, 10, false);
+    char *name = lb_fmt("%s.%s.clo", g->rm->name, t->name);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+    free(name);
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, true);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetAlignment(gv, 8);
+    lf->static_clo = gv;
+    return gv;
+}
+
+static bool known_target_ok(LbGen *g, const RirInstr *in)
+{
+    if (in->imm < 0 || in->imm >= g->rm->nfuncs || g->rm->funcs[in->imm]->is_entry || in->nargs < 1) {
+        lb_fail(g, "@%s: bad call.known target %lld", g->cur->name, (long long)in->imm);
+        return false;
+    }
+    const RirFunc *callee = g->rm->funcs[in->imm];
+    int given = in->nargs - 1, fixed = callee->nparams;
+    if (given < fixed || (given > fixed && !callee->has_rest) ||
+        ((in->flags & RIF_GUARDED) && (callee->has_rest || callee->nfree != 0 || given != fixed))) {
+        lb_fail(g, "@%s: call.known @%s with %d arguments", g->cur->name, callee->name, given);
+        return false;
+    }
+    return true;
+}
+
+/* call.known @g %clo(args...): a direct call of a function of this module.
+ * Guarded: %clo is any value; the direct call runs only when it is g's
+ * static closure (then it is exactly what the call would reach through
+ * the closure's fast or generic entry), else the ordinary call does. */
+static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
+{
+    if (!known_target_ok(g, in)) return false;
+    int idx = (int)in->imm;
+    if (!(in->flags & RIF_GUARDED)) {
+        LLVMValueRef v = build_call_known(g, in, idx, as_ptr(g, val(g, in->args[0])), tail);
+        if (!v) return true;
+        set(g, in->dst, v);
+        return false;
+    }
+    LLVMValueRef f = val(g, in->args[0]);
+    LLVMValueRef clo = static_closure(g, idx);
+    LLVMBasicBlockRef known = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "known");
+    LLVMBasicBlockRef other = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "other");
+    br_expect(g, LLVMBuildICmp(g->b, LLVMIntEQ, f, LLVMConstPtrToInt(clo, g->t_i64), ""), known, other);
+
+    LLVMPositionBuilderAtEnd(g->b, known);
+    LLVMValueRef kv = build_call_known(g, in, idx, clo, tail);
+    LLVMBasicBlockRef known_end = LLVMGetInsertBlock(g->b);
+    LLVMPositionBuilderAtEnd(g->b, other);
+    LLVMValueRef ov = build_call(g, in, f, tail);
+    if (tail) return true; /* both arms returned */
+    LLVMBasicBlockRef other_end = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, known_end);
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, join);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i64, "");
+    LLVMValueRef iv[2] = { kv, ov };
+    LLVMBasicBlockRef ib[2] = { known_end, other_end };
+    LLVMAddIncoming(phi, iv, ib, 2);
+    set(g, in->dst, phi);
     return false;
 }
 
@@ -433,6 +525,10 @@ static void emit_closure(LbGen *g, const RirInstr *in)
     if (in->nargs != t->nfree) {
         lb_fail(g, "@%s: closure.new @%s with %d free values (needs %d)", g->cur->name, t->name,
                 in->nargs, t->nfree);
+        return;
+    }
+    if (t->nfree == 0) { /* a constant object: nothing to allocate */
+        set(g, in->dst, LLVMConstPtrToInt(static_closure(g, (int)in->imm), g->t_i64));
         return;
     }
     const char *disp = t->display ? t->display : t->name;
@@ -553,8 +649,9 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             break;
         }
         case RIR_REGION_NEW: {
-            LLVMValueRef a[1] = { region_operand(g, in) };
-            set(g, in->dst, lb_rt_call(g, "omni_region_new", a, 1));
+            /* the location names the region-creating site in --region-stats */
+            LLVMValueRef a[2] = { region_operand(g, in), lb_loc(g, in->span) };
+            set(g, in->dst, lb_rt_call(g, "omni_region_new_at", a, 2));
             break;
         }
         case RIR_REGION_EXIT: case RIR_RETAIN: case RIR_RELEASE: case RIR_TETHER: case RIR_UNTETHER: {

@@ -52,6 +52,7 @@ typedef struct LbFunc {
     LbCheck *checks;       /* checks done at the entry points, not in the body */
     int nchecks;
     int prologue;          /* leading instructions of block 0 covered by them */
+    LLVMValueRef static_clo; /* its constant closure (no free values), made on first use */
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are

@@ -14,18 +14,26 @@
 /* ---- regions, allocation, the store barrier ------------------------------ */
 
 /* region.new / region.exit run once per call of every function with local
- * allocation: inline fast paths (region.h), slow paths in region.c. */
-Region *omni_region_new(Region *parent)
+ * allocation: inline fast paths (region.h), slow paths in region.c.  In the
+ * bitcode they are forced inline (LLVM's cost model declines region.exit,
+ * whose fast path is short but sits beside calls to the slow paths). */
+#if defined(__clang__)
+#define OMNI_HOT_FORCE_INLINE __attribute__((always_inline))
+#else
+#define OMNI_HOT_FORCE_INLINE
+#endif
+
+OMNI_HOT_FORCE_INLINE Region *omni_region_new(Region *parent)
 {
     return omni_region_new_inline(parent, (const OmniLoc *)0);
 }
 
-Region *omni_region_new_at(Region *parent, const OmniLoc *loc)
+OMNI_HOT_FORCE_INLINE Region *omni_region_new_at(Region *parent, const OmniLoc *loc)
 {
     return omni_region_new_inline(parent, loc);
 }
 
-void omni_region_exit(Region *r)
+OMNI_HOT_FORCE_INLINE void omni_region_exit(Region *r)
 {
     omni_region_exit_inline(r);
 }

@@ -116,9 +116,11 @@ static OmniRegionPool *my_pool(void);
 /* Chunk counters live in the calling thread's pool: no atomic instruction
  * per chunk (docs/REGION_ACCOUNTING.md: the process peak is the sum of the
  * threads' peaks, exact for one thread). */
-static void count_chunks(int64_t bytes)
+static void count_chunks(OmniRegionPool *hint, int64_t bytes)
 {
-    OmniRegionPool *h = my_pool();
+    /* The region's own pool when this thread owns it (the usual case),
+     * else the calling thread's pool. */
+    OmniRegionPool *h = hint && hint->owner == omni_thread_key() ? hint : my_pool();
     int64_t now = h->chunk_bytes_now + bytes;
     __atomic_store_n(&h->chunk_bytes_now, now, __ATOMIC_RELAXED);
     if (bytes > 0) {
@@ -165,7 +167,7 @@ static OmniChunk *chunk_get(OmniRegionPool *h)
 
 static void chunk_put(OmniRegionPool *h, OmniChunk *c)
 {
-    count_chunks(-(int64_t)c->size);
+    count_chunks(h, -(int64_t)c->size);
     c->region = NULL; /* a stale object now maps to no region */
 #ifndef OMNI_SANITIZE
     if (c->size == OMNI_CHUNK_SIZE) {
@@ -198,16 +200,24 @@ static bool fast_paths_allowed(void)
     return !REGION_DEBUG && !g_stats;
 }
 
-/* A slot made clean: what the fast region.new expects to find. */
+/* A slot made clean: what the fast region.new expects to find.  Field by
+ * field rather than memset: this runs at every reclaim that took the slow
+ * path, and a short `rep stos` costs more than the stores. */
 static void slot_reset(Region *r)
 {
-    char *slot = (char *)r;
-    memset(slot + SLOT_HOT_BYTES, 0, sizeof(Region) - SLOT_HOT_BYTES);
     r->self = r;
-    r->cur = INLINE_START(r);
+    r->cur = r->base = INLINE_START(r);
     r->end = SLOT_END(r);
-    r->base = r->cur;
+    r->cur_chunk = r->chunks = NULL;
+    r->parent = r->jump = NULL;
+    r->scope_alive = r->external_rc = r->tether_count = r->shared_rc = 0;
+    r->immortal = r->parent_ref = r->in_live_list = r->no_inline = 0;
+    r->loc = NULL;
+    r->bytes_retired = r->inline_buf_bytes = r->chunk_count = 0;
+    r->escape_repair_count = r->late_bytes = 0;
     r->bytes_held = r->bytes_allocated_peak = OMNI_SLOT_SIZE;
+    r->name = NULL;
+    r->live_prev = r->live_next = NULL;
 }
 
 /* Cuts a fresh chunk into slots for pool h (slot 0 holds the header). */
@@ -627,12 +637,12 @@ void *omni_region_alloc_slow(Region *r, size_t n)
         c->next = r->chunks;
         r->chunks = c;
         r->bytes_retired += n;
-        count_chunks((int64_t)size);
+        count_chunks(r->home, (int64_t)size);
         account_chunk(r, size);
         return (char *)c + sizeof(OmniChunk);
     }
     OmniChunk *c = chunk_get(r->home);
-    count_chunks((int64_t)OMNI_CHUNK_SIZE);
+    count_chunks(r->home, (int64_t)OMNI_CHUNK_SIZE);
     /* Retire the current bump area: its bytes become bytes_retired. */
     r->bytes_retired += (uint64_t)(r->cur - r->base);
     if (r->cur_chunk) {
@@ -786,7 +796,8 @@ void omni_region_unwind(uint64_t mark)
 static Region *make_immortal(const char *name)
 {
     Region *r = omni_region_new_slow(NULL, NULL);
-    r->immortal = 1; /* also keeps error unwinding from exiting it */
+    r->immortal = 1;    /* also keeps error unwinding from exiting it */
+    r->scope_alive = 2; /* never 1: region.exit's fast path leaves it alone */
     r->name = name;
     omni_region_no_inline(r); /* its memory is arena chunks, like any root data */
     if (!r->in_live_list)

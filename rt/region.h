@@ -97,7 +97,7 @@ struct Region {
     Region *jump;              /* ancestor for O(log depth) "outlives" queries */
 
     /* CTRR liveness. */
-    int32_t scope_alive;       /* 1 until region.exit */
+    int32_t scope_alive;       /* 1 until region.exit (2: immortal, never exits) */
     int32_t external_rc;       /* owner-thread references from outside (incl. children) */
     int32_t tether_count;      /* owner-thread borrow windows in progress */
     int32_t shared_rc;         /* references and tethers of other threads (atomic) */

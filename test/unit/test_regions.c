@@ -514,6 +514,9 @@ START_TEST(test_barrier_no_repair)
     ck_assert(omni_region_outlives(old, c3) && !omni_region_outlives(c3, old));
     ck_assert(omni_region_outlives(NULL, c3) && omni_region_outlives(omni_region_global(), c3));
     ck_assert(!omni_region_outlives(c3, NULL));
+    /* Exiting an immortal region is a no-op, even one that never allocated. */
+    omni_region_exit(omni_region_global());
+    ck_assert(omni_region_is(omni_region_global(), omni_region_global()->id));
     ck_assert_uint_eq(old->escape_repair_count, r_old);
     ck_assert_uint_eq(young->escape_repair_count, r_young);
     omni_region_exit(c3);
@@ -797,9 +800,6 @@ static Suite *regions_suite(void)
     tcase_add_test(tc, test_liveness_table);
     tcase_add_test(tc, test_reclaim_chain);
     tcase_add_test(tc, test_foreign_thread_refs);
-    tcase_add_test_raise_signal(tc, test_exit_twice, SIGABRT);
-    tcase_add_test_raise_signal(tc, test_release_below_zero, SIGABRT);
-    tcase_add_test_raise_signal(tc, test_stale_handle_use, SIGABRT);
     tcase_add_test(tc, test_stale_handle_id);
     tcase_add_test(tc, test_inline_region_of);
     tcase_add_test(tc, test_splice);
@@ -815,6 +815,14 @@ static Suite *regions_suite(void)
     tcase_add_test(tc, test_transmigrate_large);
     tcase_add_test(tc, test_unwind_on_error);
     suite_add_tcase(s, tc);
+    /* Separate case so the rest can run in one process (CK_FORK=no
+     * CK_RUN_CASE=regions) for LeakSanitizer. */
+    TCase *misuse = tcase_create("misuse");
+    tcase_add_checked_fixture(misuse, setup, NULL);
+    tcase_add_test_raise_signal(misuse, test_exit_twice, SIGABRT);
+    tcase_add_test_raise_signal(misuse, test_release_below_zero, SIGABRT);
+    tcase_add_test_raise_signal(misuse, test_stale_handle_use, SIGABRT);
+    suite_add_tcase(s, misuse);
     return s;
 }
 
