@@ -24,6 +24,9 @@ OVal omni_bv_make_array(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     OVal fill = argc == 2 ? argv[1] : OMNI_NOTHING;
     if (n < 0)
         omni_raise(loc, "make-array: size must not be negative, got %lld", (long long)n);
+    if (n > OMNI_MAX_ELEMENTS)
+        omni_raise(loc, "make-array: size %lld is more than the limit of %lld",
+                   (long long)n, (long long)OMNI_MAX_ELEMENTS);
     OVal a = omni_array_new(r, n);
     for (int64_t i = 0; i < n; i++)
         omni_array_push(a, fill);

@@ -208,6 +208,9 @@ OVal omni_bv_range(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
         n = (b - a + step - 1) / step;
     else if (step < 0 && b < a)
         n = (a - b - step - 1) / -step;
+    if (n > OMNI_MAX_ELEMENTS)
+        omni_raise(loc, "range: %lld elements is more than the limit of %lld",
+                   (long long)n, (long long)OMNI_MAX_ELEMENTS);
     /* built back to front: no mutation needed */
     OVal out = OMNI_NIL;
     for (int64_t i = n - 1; i >= 0; i--)

@@ -88,7 +88,7 @@ static void *chunk_map(size_t size)
 {
     void *p = aligned_alloc(OMNI_CHUNK_SIZE, size);
     if (!p)
-        omni_internal_error("out of memory (chunk of %zu bytes)", size);
+        omni_raise(NULL, "out of memory (could not get %zu bytes)", size);
     return p;
 }
 static void chunk_unmap(void *p, size_t size) { (void)size; free(p); }
@@ -98,8 +98,8 @@ static void *chunk_map(size_t size)
 {
     size_t len = size + OMNI_CHUNK_SIZE;
     char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        omni_internal_error("out of memory (chunk of %zu bytes)", size);
+    if (p == MAP_FAILED) /* a user-level failure (e.g. a huge make-array): unwind, don't abort */
+        omni_raise(NULL, "out of memory (could not get %zu bytes)", size);
     uintptr_t a = ((uintptr_t)p + OMNI_CHUNK_SIZE - 1) & OMNI_CHUNK_MASK;
     size_t head = a - (uintptr_t)p, tail = len - head - size;
     if (head)

@@ -68,6 +68,10 @@ bool omni_dict_has(OVal d, OVal key);
 void omni_dict_put(OVal d, OVal key, OVal val);      /* grows in the dict's region */
 bool omni_dict_remove(OVal d, OVal key);
 
+/* Largest list or array a single built-in call creates (range, make-array):
+ * past it the request is a located error, not hours of allocation. */
+#define OMNI_MAX_ELEMENTS ((int64_t)1 << 28)
+
 /* ---- lists ---- */
 /* Length of a proper list, or -1 if v is not a proper list. */
 int64_t omni_list_length(OVal v);
