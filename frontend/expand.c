@@ -757,6 +757,10 @@ static Ast *sf_let(Ex *x, Datum *f, bool tail)
     int n = f->u.list.n, i = 1;
     bool seq = false;
     Datum *loop = NULL;
+    if (n == 1) {
+        fe_error(x->d, f->span, "let: expected bindings and a body, as in (let [x 1] body...)");
+        return NULL;
+    }
     if (i < n && it[i]->kind == D_META) {
         if (strcmp(it[i]->u.str.s, "seq") != 0)
             fe_error(x->d, it[i]->span, "let: unknown metadata ^:%s (expected ^:seq)", it[i]->u.str.s);
