@@ -25,12 +25,12 @@ typedef struct IrPass {
 } IrPass;
 
 static const IrPass pipeline[] = {
-    { "simplify",      ir_pass_simplify },       /* CFG clean-up after lowering */
+    { "simplify",      ir_pass_simplify, NULL },       /* CFG clean-up after lowering */
     { "known-calls",   NULL, ir_pass_known_calls }, /* guarded direct calls of the unit's functions */
-    { "escape",        ir_pass_escape },         /* CTRR: where each value may go (analysis) */
-    { "scope-regions", ir_pass_scope_regions },  /* CTRR: region.new / region.exit per function */
-    { "region-place",  ir_pass_region_place },   /* CTRR: a region for every allocation site and call */
-    { "transmigrate",  ir_pass_transmigrate },   /* CTRR: repair values leaving for %0 (docs/CTRR.md) */
+    { "escape",        ir_pass_escape, NULL },         /* CTRR: where each value may go (analysis) */
+    { "scope-regions", ir_pass_scope_regions, NULL },  /* CTRR: region.new / region.exit per function */
+    { "region-place",  ir_pass_region_place, NULL },   /* CTRR: a region for every allocation site and call */
+    { "transmigrate",  ir_pass_transmigrate, NULL },   /* CTRR: repair values leaving for %0 (docs/CTRR.md) */
 };
 
 enum { NPASSES = sizeof pipeline / sizeof pipeline[0] };

@@ -778,7 +778,7 @@ START_TEST(test_lower_fact)
         "  %5 = global.get @fact\n"
         "  %6 = const 1\n"
         "  %7 = prim %sub2(%1, %6) in %0\n"
-        "  %8 = call %5(%7)\n"
+        "  %8 = call.known @fact %5(%7) guarded\n"
         "  %9 = prim %mul2(%1, %8) in %0\n"
         "  ret %9\n");
     free(t);
@@ -923,7 +923,7 @@ START_TEST(test_lower_let_if)
     /* in tail position each arm returns */
     t = lower_src("(define (f a) (if a 1 (f a)))");
     HAS(t, "bb1:\n  %2 = const 1\n  ret %2\nbb2:\n");
-    HAS(t, "call %3(%1) tail\n  ret %4\n");
+    HAS(t, "call.known @f %3(%1) guarded tail\n  ret %4\n");
     free(t);
 }
 END_TEST
