@@ -80,6 +80,8 @@ int fe_read_all(FeArena *a, Diag *d, const char *file, const char *src, size_t l
  * while this is false).  Unterminated strings/lists → false. */
 bool fe_input_complete(const char *src, size_t len);
 void fe_print_datum(FILE *out, const Datum *d);
+/* A string in the reader's syntax (quotes, escapes); UTF-8 bytes pass through. */
+void fe_print_string_lit(FILE *out, const char *s, int64_t len);
 
 /* ---------------------------------------------------------------- AST */
 typedef enum {

@@ -95,7 +95,7 @@ static void print_char(FILE *out, uint32_t cp)
     fwrite(u8, 1, (size_t)fe_utf8_encode(cp, u8), out);
 }
 
-static void print_string(FILE *out, const char *s, int64_t len)
+void fe_print_string_lit(FILE *out, const char *s, int64_t len)
 {
     fputc('"', out);
     for (int64_t i = 0; i < len; i++) {
@@ -109,7 +109,7 @@ static void print_string(FILE *out, const char *s, int64_t len)
         case 0: fputs("\\0", out); break;
         default:
             if (c < 0x20 || c == 0x7f)
-                fprintf(out, "\\x%X;", c);
+                fprintf(out, "\\x%02X;", c);
             else
                 fputc(c, out);
         }
@@ -135,7 +135,7 @@ void fe_print_datum(FILE *out, const Datum *d)
     switch (d->kind) {
     case D_INT: fprintf(out, "%lld", (long long)d->u.i); break;
     case D_FLOAT: print_float(out, d->u.f); break;
-    case D_STRING: print_string(out, d->u.str.s, d->u.str.len); break;
+    case D_STRING: fe_print_string_lit(out, d->u.str.s, d->u.str.len); break;
     case D_CHAR: print_char(out, (uint32_t)d->u.i); break;
     case D_SYMBOL: fwrite(d->u.str.s, 1, (size_t)d->u.str.len, out); break;
     case D_BOOL: fputs(d->u.i ? "true" : "false", out); break;

@@ -12,28 +12,6 @@
 
 #include "ir_internal.h"
 
-static void print_string_lit(FILE *out, const char *s, int64_t len)
-{
-    fputc('"', out);
-    for (int64_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"':  fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\0': fputs("\\0", out); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                fprintf(out, "\\x%02X;", c);
-            else
-                fputc(c, out);  /* UTF-8 bytes pass through */
-        }
-    }
-    fputc('"', out);
-}
-
 /* Shortest text that reads back to the same double, always with a `.` or
  * an exponent so it cannot be mistaken for an integer. */
 static void print_float(FILE *out, double d)
@@ -70,7 +48,7 @@ static void print_datum(FILE *out, const Datum *d)
     switch (d->kind) {
     case D_INT:     fprintf(out, "%lld", (long long)d->u.i); break;
     case D_FLOAT:   print_float(out, d->u.f); break;
-    case D_STRING:  print_string_lit(out, d->u.str.s, d->u.str.len); break;
+    case D_STRING:  fe_print_string_lit(out, d->u.str.s, d->u.str.len); break;
     case D_CHAR:    print_char(out, (uint32_t)d->u.i); break;
     case D_SYMBOL:  fwrite(d->u.str.s, 1, (size_t)d->u.str.len, out); break;
     case D_BOOL:    fputs(d->u.i ? "true" : "false", out); break;
@@ -265,7 +243,7 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         if (ann) fprintf(out, ", %s, ", ann);
         else fprintf(out, ", #%lld, ", (long long)in->imm);
         const char *n = in->name ? in->name : "?";
-        print_string_lit(out, n, (int64_t)strlen(n));
+        fe_print_string_lit(out, n, (int64_t)strlen(n));
         break;
     }
     case RIR_REGION_GLOBAL:
@@ -340,7 +318,7 @@ void ir_print_func_ex(FILE *out, const RirModule *m, const RirFunc *f, unsigned 
     fprintf(out, "fn @%s(%%0: region, n: %d, rest: %s, free: %d) display ",
             f->name ? f->name : "?", f->nparams, f->has_rest ? "yes" : "no", f->nfree);
     const char *disp = f->display ? f->display : "";
-    print_string_lit(out, disp, (int64_t)strlen(disp));
+    fe_print_string_lit(out, disp, (int64_t)strlen(disp));
     if (f->is_entry)
         fputs(" entry", out);
     fputc('\n', out);
@@ -355,7 +333,7 @@ void ir_print_func_ex(FILE *out, const RirModule *m, const RirFunc *f, unsigned 
 void ir_print_module_ex(FILE *out, const RirModule *m, unsigned flags)
 {
     fputs("module ", out);
-    print_string_lit(out, m->name, (int64_t)strlen(m->name));
+    fe_print_string_lit(out, m->name, (int64_t)strlen(m->name));
     fputc('\n', out);
     for (int i = 0; i < m->nconsts; i++) {
         fprintf(out, "const #%d = ", i);
