@@ -43,6 +43,8 @@ RIR_OP(RELEASE,      "release",      0)                  /* release %r */
 RIR_OP(TETHER,       "tether",       0)                  /* tether %r */
 RIR_OP(UNTETHER,     "untether",     0)                  /* untether %r */
 RIR_OP(REGION_GLOBAL, "region.global", RF_PURE)          /* %g = region.global   (the program's outermost region, never reclaimed) */
+RIR_OP(REGION_CARRY, "region.carry", 0)                  /* %k = region.carry %k to %p (%a...): dst = region = %k, region2 = parent; may move what %a... reach in %k into a new child of %p (args rewritten) */
+RIR_OP(REGION_LEAVE, "region.leave", 0)                  /* region.leave %k to %r (%a...): moves what %a... reach in %k into %r (args rewritten), then exits %k */
 /* terminators */
 RIR_OP(JMP,          "jmp",          RF_TERM)            /* jmp bbT */
 RIR_OP(BR,           "br",           RF_TERM)            /* br %c, bbT, bbF   (truthiness: not false, not nothing) */

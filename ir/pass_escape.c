@@ -168,6 +168,10 @@ enum {
     /* escape bits (direct marks and inherited ones) */
     EB_ARG = 1, EB_RETURN = 2, EB_GLOBAL = 4, EB_CONTAINER = 8, EB_UNKNOWN = 16, EB_CAPTURE = 32,
     EB_OUT = EB_RETURN | EB_GLOBAL | EB_CONTAINER | EB_UNKNOWN | EB_CAPTURE,
+    /* carried to a loop's next iteration (a back-edge mov into a
+     * parameter): not an escape, it only keeps the value past the scope
+     * region's end at the back edge (docs/CTRR.md, "Loops") */
+    EB_CARRY = 64,
 };
 
 /* The two content fields of a class: what its objects hold as values, and
@@ -488,6 +492,8 @@ static void constraints(Esc *e, const RirInstr *in)
         break;
     case RIR_MOV:
         unify(e, in->dst, a[0]);
+        if (in->flags & RIF_BACKEDGE)
+            mark(e, a[0], EB_CARRY);
         break;
     case RIR_GLOBAL_SET: case RIR_GLOBAL_DEF:
         mark(e, a[0], EB_GLOBAL);
@@ -513,6 +519,17 @@ static void constraints(Esc *e, const RirInstr *in)
          * and the callee may build any structure of fresh objects in the
          * region it is given. */
         bool tail = (in->flags & RIF_TAIL) != 0;
+        if (in->flags & RIF_SELFTAIL) {
+            /* a loop's self call kept for a failed guard: region.leave
+             * moves its arguments out of the carry region into %0 first,
+             * so they are carried values, and the result (in %0) needs no
+             * link to them */
+            opaque(e, in->dst);
+            mark(e, a[0], EB_RETURN);
+            for (int i = 1; i < in->nargs; i++)
+                mark(e, a[i], EB_CARRY);
+            break;
+        }
         for (int i = 0; i < in->nargs; i++)
             add_link(e, in->dst, a[i], LK_VALUE);   /* a closure may return itself (self) */
         if (in->nargs > 0)
@@ -535,6 +552,7 @@ static void constraints(Esc *e, const RirInstr *in)
         break;
     case RIR_CHECK_PARAM: case RIR_REGION_NEW: case RIR_REGION_EXIT: case RIR_RETAIN:
     case RIR_RELEASE: case RIR_TETHER: case RIR_UNTETHER: case RIR_REGION_GLOBAL:
+    case RIR_REGION_CARRY: case RIR_REGION_LEAVE: /* the values keep their classes */
     case RIR_JMP: case RIR_BR: case RIR__COUNT:
         break;
     }
@@ -683,10 +701,10 @@ static void propagate(Esc *e, bool escapes)
                 }
                 continue;
             }
-            uint8_t out = (e->n[x].direct | e->n[x].inherited) & EB_OUT;
+            uint8_t out = (e->n[x].direct | e->n[x].inherited) & (EB_OUT | EB_CARRY);
             if (!out)
                 continue;
-            if (e->n[x].flags & CF_CLOSURE)
+            if ((e->n[x].flags & CF_CLOSURE) && (out & EB_OUT))
                 out |= EB_CAPTURE;
             if ((e->n[c].inherited | out) != e->n[c].inherited) {
                 e->n[c].inherited |= out;
@@ -729,6 +747,7 @@ static IrEscape class_escape(Esc *e, int x)
     if (n->inherited & EB_RETURN)        return IR_ESC_RETURN;
     if (n->inherited & EB_CONTAINER)     return IR_ESC_CONTAINER;
     if (n->inherited & EB_UNKNOWN)       return IR_ESC_UNKNOWN;
+    if (all & EB_CARRY)                  return IR_ESC_CARRY;
     if (n->direct & EB_ARG)              return IR_ESC_ARG;
     return IR_ESC_NONE;
 }
@@ -829,7 +848,7 @@ const char *ir_escape_name(int escape)
         [IR_ESC_UNSET] = "?",          [IR_ESC_NONE] = "none",     [IR_ESC_ARG] = "arg",
         [IR_ESC_RETURN] = "return",    [IR_ESC_CAPTURE] = "capture",
         [IR_ESC_GLOBAL] = "global",    [IR_ESC_CONTAINER] = "container",
-        [IR_ESC_UNKNOWN] = "unknown",
+        [IR_ESC_UNKNOWN] = "unknown",  [IR_ESC_CARRY] = "carry",
     };
     int k = escape & IR_ESC_MASK;
     return k < IR_ESC__COUNT ? names[k] : "?";

@@ -36,6 +36,7 @@ typedef enum {
     PLACE_SCOPE,    /* the scope region %s (or %0 without one) */
     PLACE_RESULT,   /* %0: the function's result region */
     PLACE_GLOBAL,   /* the global region */
+    PLACE_CARRY,    /* a loop's carry region %k (or %0 without one) */
 } Placement;
 
 static Placement place(const RirInstr *in)
@@ -46,6 +47,8 @@ static Placement place(const RirInstr *in)
         return PLACE_SCOPE;
     if ((in->escape & IR_ESC_MASK) == IR_ESC_GLOBAL)
         return PLACE_GLOBAL;
+    if ((in->escape & IR_ESC_MASK) == IR_ESC_CARRY)
+        return PLACE_CARRY;
     return PLACE_RESULT;
 }
 
@@ -77,7 +80,12 @@ void ir_pass_region_place(RirFunc *f)
             int32_t reg = 0;
             switch (place(in)) {
             case PLACE_SCOPE:
-                reg = f->scope_region > 0 ? f->scope_region : 0;
+                /* in a loop without %s, locals die in %k at the next carry
+                 * instead of piling up in %0 */
+                reg = f->scope_region > 0 ? f->scope_region : f->carry_region > 0 ? f->carry_region : 0;
+                break;
+            case PLACE_CARRY:
+                reg = f->carry_region > 0 ? f->carry_region : 0;
                 break;
             case PLACE_RESULT:
                 reg = 0;

@@ -17,8 +17,11 @@
  *     before every tail call there, so a tail-recursive loop ends its
  *     region before it jumps and does not pile regions up (the tail call's
  *     callee and arguments never live in %s: escape marks them RETURN).
- * A CFG with a cycle (lowering makes none today) puts region.new at the
- * top of bb0, which no branch targets, so it still runs once.
+ * A loop's back edge (a self tail call made a jump by loopify) counts as
+ * an exit: the region ends before it and is made again, at the first
+ * local allocation, in the next iteration.  Any other cycle (lowering
+ * makes none) puts region.new at the top of bb0, which no branch targets,
+ * so it still runs once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,16 +66,22 @@ static int nsucc(const RirBlock *b, int32_t *succ)
     if (b->n == 0)
         return 0;
     const RirInstr *t = &b->instrs[b->n - 1];
+    if (t->op == RIR_JMP && (t->flags & RIF_BACKEDGE))
+        return 0;   /* a loop's back edge ends the iteration, like a return */
     int k = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
     for (int i = 0; i < k; i++)
         succ[i] = t->target[i];
     return k;
 }
 
-/* Blocks ending the activation: a ret (with the tail call before it). */
+/* Blocks ending the activation: a ret (with the tail call before it), or
+ * the iteration: a loop's back edge (ir/pass_loop_carry.c). */
 static bool is_exit(const RirBlock *b)
 {
-    return b->n > 0 && b->instrs[b->n - 1].op == RIR_RET;
+    if (b->n == 0)
+        return false;
+    const RirInstr *t = &b->instrs[b->n - 1];
+    return t->op == RIR_RET || (t->op == RIR_JMP && (t->flags & RIF_BACKEDGE));
 }
 
 typedef struct Cfg {

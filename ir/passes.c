@@ -5,7 +5,8 @@
  * lives in ir/pass_<name>.c; this table is the single place that says which
  * passes run and in which order.  known-calls (a module pass: it reads the
  * entry's definitions) turns calls of the unit's own top-level functions
- * into guarded direct calls.  The CTRR passes (docs/CTRR.md) follow:
+ * into guarded direct calls; loopify turns self tail calls into loops
+ * (ir/pass_loop_carry.c).  The CTRR passes (docs/CTRR.md) follow:
  * the escape analysis writes a class on every value-making instruction,
  * scope-regions and region-place turn it into region operations and
  * operands, transmigrate checks what leaves the activation.  (Tethering
@@ -27,8 +28,10 @@ typedef struct IrPass {
 static const IrPass pipeline[] = {
     { "simplify",      ir_pass_simplify, NULL },       /* CFG clean-up after lowering */
     { "known-calls",   NULL, ir_pass_known_calls }, /* guarded direct calls of the unit's functions */
+    { "loopify",       ir_pass_loopify, NULL },        /* self tail calls become loops (back edges) */
     { "escape",        ir_pass_escape, NULL },         /* CTRR: where each value may go (analysis) */
     { "scope-regions", ir_pass_scope_regions, NULL },  /* CTRR: region.new / region.exit per function */
+    { "carry-regions", ir_pass_carry_regions, NULL },  /* CTRR: a loop's carry region and its moves */
     { "region-place",  ir_pass_region_place, NULL },   /* CTRR: a region for every allocation site and call */
     { "transmigrate",  ir_pass_transmigrate, NULL },   /* CTRR: repair values leaving for %0 (docs/CTRR.md) */
 };

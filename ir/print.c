@@ -257,6 +257,20 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         fputc(' ', out);
         print_reg(out, in->region);
         break;
+    case RIR_REGION_CARRY:
+    case RIR_REGION_LEAVE:
+        fputc(' ', out);
+        print_reg(out, in->region);
+        fputs(" to ", out);
+        print_reg(out, in->region2);
+        fputs(" (", out);
+        for (int i = 0; i < in->nargs; i++) {
+            if (i)
+                fputs(", ", out);
+            print_reg(out, in->args[i]);
+        }
+        fputc(')', out);
+        break;
     case RIR_TRANSMIGRATE:
         fputc(' ', out);
         print_reg(out, arg(in, 0));

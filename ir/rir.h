@@ -43,6 +43,11 @@ enum { RIF_TAIL = 1 };   /* RirInstr.flags: call in tail position */
  * ir/pass_known_calls.c); the call is direct only when it is F's static
  * closure, else it is an ordinary `call`. */
 enum { RIF_GUARDED = 2 };
+/* Loops (ir/pass_loop_carry.c): RIF_BACKEDGE marks the `jmp` of a
+ * loopified self tail call and the movs that assign the parameters before
+ * it; RIF_SELFTAIL marks the guarded self tail call kept for the case
+ * where the guard fails (its arguments are the loop's carried values). */
+enum { RIF_BACKEDGE = 4, RIF_SELFTAIL = 8 };
 
 typedef struct RirInstr {
     uint16_t op;        /* RirOp */
@@ -88,6 +93,8 @@ typedef struct RirFunc {
     struct RirModule *module; /* owner (set by ir_func_new): its arena, functions, consts */
     int32_t scope_region; /* CTRR (ir/pass_scope_regions.c): the register of the function's
                              scope region (region.new %0), 0 if it has none */
+    int32_t carry_region; /* CTRR (ir/pass_loop_carry.c): the register of the loop carry
+                             region %k, 0 if it has none */
 } RirFunc;
 
 typedef struct RirModule {
@@ -159,6 +166,7 @@ typedef enum {
     IR_ESC_GLOBAL,      /* stored in a global (or reachable from a value that is) */
     IR_ESC_CONTAINER,   /* stored into an object allocated outside this activation */
     IR_ESC_UNKNOWN,     /* flows where the analysis has no model (a built-in without an effect row) */
+    IR_ESC_CARRY,       /* carried by a loop's back edge to its next iteration, and nowhere out */
     IR_ESC__COUNT
 } IrEscape;
 enum {
@@ -196,5 +204,7 @@ void ir_pass_escape(RirFunc *f);          /* ir/pass_escape.c: classify every va
 void ir_pass_scope_regions(RirFunc *f);   /* ir/pass_scope_regions.c: region.new / region.exit */
 /* ir_pass_region_place (ir/pass_region_place.c) follows: region operands */
 void ir_pass_transmigrate(RirFunc *f);    /* ir/pass_transmigrate.c: repair at ret / tail calls */
+void ir_pass_loopify(RirFunc *f);         /* ir/pass_loop_carry.c: self tail calls become loops */
+void ir_pass_carry_regions(RirFunc *f);   /* ir/pass_loop_carry.c: the carry region of a loop */
 
 #endif

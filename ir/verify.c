@@ -134,6 +134,12 @@ static void check_instr(VCtx *c, const RirInstr *in)
     case RIR_TRANSMIGRATE:
         want_args = 1, want_region = 1, want_region2 = true;
         break;
+    case RIR_REGION_CARRY:
+        want_args = -1, want_dst = 2, want_region = 1, want_region2 = true;
+        break;
+    case RIR_REGION_LEAVE:
+        want_args = -1, want_dst = 0, want_region = 1, want_region2 = true;
+        break;
     case RIR_JMP:
         want_dst = 0;
         break;
@@ -188,6 +194,10 @@ static void check_instr(VCtx *c, const RirInstr *in)
         verr(c, "%s: only calls can be tail calls", opname(in));
     if ((in->flags & RIF_GUARDED) && op != RIR_CALL_KNOWN)
         verr(c, "%s: only call.known can be guarded", opname(in));
+    if ((in->flags & RIF_BACKEDGE) && op != RIR_JMP && op != RIR_MOV)
+        verr(c, "%s: only jmp and mov can be a back edge", opname(in));
+    if ((in->flags & RIF_SELFTAIL) && (op != RIR_CALL_KNOWN || !(in->flags & RIF_TAIL)))
+        verr(c, "%s: only a tail call.known can be a loop's kept self call", opname(in));
     if ((in->flags & RIF_TAIL) && f->is_entry)
         verr(c, "%s: tail call in the entry function", opname(in));
     if ((in->flags & RIF_TAIL) && in->region > 0)
@@ -259,6 +269,12 @@ static void check_instr(VCtx *c, const RirInstr *in)
     case RIR_REGION_EXIT:
         if (in->region == 0)
             verr(c, "region.exit: %%0 is the caller's region");
+        break;
+    case RIR_REGION_CARRY: case RIR_REGION_LEAVE:
+        if (in->region == 0)
+            verr(c, "%s: %%0 is the caller's region", opname(in));
+        if (op == RIR_REGION_CARRY && in->dst != in->region)
+            verr(c, "region.carry: assigns %%%d, not its region %%%d", (int)in->dst, (int)in->region);
         break;
     case RIR_JMP:
         check_target(c, in, in->target[0]);
@@ -425,7 +441,9 @@ static void check_scopes(VCtx *c)
     for (int bi = 0; bi < nb; bi++)
         for (int i = 0; i < f->blocks[bi]->n; i++) {
             const RirInstr *in = &f->blocks[bi]->instrs[i];
-            if (in->op != RIR_REGION_NEW && in->dst > 0 && in->dst < nr && slot[in->dst] >= 0) {
+            /* region.carry re-assigns its own live region: the same scope */
+            if (in->op != RIR_REGION_NEW && in->op != RIR_REGION_CARRY && in->dst > 0 && in->dst < nr &&
+                slot[in->dst] >= 0) {
                 c->bb = bi;
                 verr(c, "%s: assigns scope region %%%d, which region.new makes", opname(in), (int)in->dst);
             }
@@ -452,7 +470,8 @@ static void check_scopes(VCtx *c)
                 const RirInstr *in = &b->instrs[i];
                 if (in->op == RIR_REGION_NEW && slot[in->dst] >= 0)
                     cur[slot[in->dst]] = SC_LIVE;
-                else if (in->op == RIR_REGION_EXIT && in->region > 0 && slot[in->region] >= 0)
+                else if ((in->op == RIR_REGION_EXIT || in->op == RIR_REGION_LEAVE) && in->region > 0 &&
+                         slot[in->region] >= 0)
                     cur[slot[in->region]] = SC_DEAD;
             }
             const RirInstr *t = &b->instrs[b->n - 1];
@@ -478,7 +497,7 @@ static void check_scopes(VCtx *c)
         for (int i = 0; i < b->n; i++) {
             const RirInstr *in = &b->instrs[i];
             int32_t used[2] = { in->region, in->region2 };
-            bool lifecycle = in->op == RIR_REGION_EXIT || in->op == RIR_RETAIN ||
+            bool lifecycle = in->op == RIR_REGION_EXIT || in->op == RIR_REGION_LEAVE || in->op == RIR_RETAIN ||
                              in->op == RIR_RELEASE || in->op == RIR_TETHER || in->op == RIR_UNTETHER;
             for (int k = 0; k < 2 && !lifecycle; k++)
                 if (used[k] > 0 && used[k] < nr && slot[used[k]] >= 0 && cur[slot[used[k]]] != SC_LIVE)
@@ -487,9 +506,10 @@ static void check_scopes(VCtx *c)
                 if (cur[slot[in->dst]] & SC_LIVE)
                     verr(c, "region.new: scope region %%%d may already be live", (int)in->dst);
                 cur[slot[in->dst]] = SC_LIVE;
-            } else if (in->op == RIR_REGION_EXIT && in->region > 0 && slot[in->region] >= 0) {
+            } else if ((in->op == RIR_REGION_EXIT || in->op == RIR_REGION_LEAVE) && in->region > 0 &&
+                       slot[in->region] >= 0) {
                 if (cur[slot[in->region]] != SC_LIVE)
-                    verr(c, "region.exit: scope region %%%d may not be live here", (int)in->region);
+                    verr(c, "%s: scope region %%%d may not be live here", opname(in), (int)in->region);
                 cur[slot[in->region]] = SC_DEAD;
             } else if (in->op == RIR_RET || (in->flags & RIF_TAIL)) {
                 for (int r = 1; r < nr; r++)

@@ -676,6 +676,26 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             set(g, in->dst, lb_rt_call(g, "omni_transmigrate", a, 3));
             break;
         }
+        case RIR_REGION_CARRY: case RIR_REGION_LEAVE: {
+            /* the values go through the argument buffer, which the runtime
+             * rewrites in place with their moved copies */
+            LLVMValueRef *vals = malloc(((size_t)in->nargs + 1) * sizeof *vals);
+            if (!vals) abort();
+            for (int i = 0; i < in->nargs; i++) vals[i] = val(g, in->args[i]);
+            LLVMValueRef argv = fill_argv(g, vals, in->nargs);
+            free(vals);
+            LLVMValueRef a[4] = { region_operand(g, in), region(g, in->region2), lb_i64(g, (uint64_t)in->nargs), argv };
+            if (in->op == RIR_REGION_CARRY)
+                set(g, in->dst, lb_rt_call(g, "omni_region_carry", a, 4));
+            else
+                lb_rt_call(g, "omni_region_leave", a, 4);
+            for (int i = 0; i < in->nargs; i++) {
+                LLVMValueRef idx = lb_i64(g, (uint64_t)i);
+                set(g, in->args[i], LLVMBuildLoad2(g->b, g->t_i64,
+                    LLVMBuildGEP2(g->b, g->t_i64, g->argv_buf, &idx, 1, ""), ""));
+            }
+            break;
+        }
         case RIR_JMP: {
             int t = in->target[0];
             if (t < 0 || t >= g->nbbs || !g->bbs[t]) { lb_fail(g, "@%s: bad jump target", g->cur->name); return; }
@@ -714,7 +734,8 @@ static int argv_need(const RirFunc *f)
     for (int k = 0; k < f->nblocks; k++)
         for (int i = 0; i < f->blocks[k]->n; i++) {
             const RirInstr *in = &f->blocks[k]->instrs[i];
-            if (in->op == RIR_CALL || in->op == RIR_CALL_KNOWN || in->op == RIR_PRIM)
+            if (in->op == RIR_CALL || in->op == RIR_CALL_KNOWN || in->op == RIR_PRIM ||
+                in->op == RIR_REGION_CARRY || in->op == RIR_REGION_LEAVE)
                 if (in->nargs > need) need = in->nargs;
         }
     return need;

@@ -38,6 +38,18 @@ OMNI_HOT_FORCE_INLINE void omni_region_exit(Region *r)
     omni_region_exit_inline(r);
 }
 
+/* A loop's back edge (docs/CTRR.md, "Loops"): one compare per iteration;
+ * the move is amortised over the allocation that triggered it. */
+Region *omni_region_carry(Region *k, Region *parent, int64_t n, OVal *args)
+{
+    uint64_t live = k->carry_id == k->id ? k->carry_live : 0;
+    uint64_t grown = k->bytes_retired + (uint64_t)(k->cur - k->base) - live;
+    uint64_t limit = 2 * live > OMNI_CARRY_MIN ? 2 * live : OMNI_CARRY_MIN;
+    if (__builtin_expect(grown < limit, 1))
+        return k;
+    return omni_region_carry_slow(k, parent, n, args);
+}
+
 void *omni_alloc(Region *r, size_t n)
 {
     return omni_region_alloc_inline(r, n);

@@ -143,6 +143,15 @@ Region *omni_region_of(OVal v);               /* NULL for immediates and static 
 Region *omni_region_global(void);             /* the program's outermost region */
 void   *omni_region_alloc_slow(Region *r, size_t n);
 OVal    omni_transmigrate(OVal v, Region *from, Region *to);
+/* Loop carry regions (docs/CTRR.md, "Loops"): at a loop's back edge, k
+ * is returned unchanged while it grew less than max(64 KiB, 2 x its live
+ * size after the last carry); otherwise the values args[0..n-1] reach in k
+ * are moved (one transmigration, sharing kept) into a new child of parent,
+ * args rewritten in place, k exited, and the new region returned. */
+Region *omni_region_carry(Region *k, Region *parent, int64_t n, OVal *args);
+/* Moves what args[0..n-1] reach in k into `to` (one transmigration,
+ * args rewritten in place), then exits k: a loop leaving by a call. */
+void    omni_region_leave(Region *k, Region *to, int64_t n, OVal *args);
 
 /* ------------------------------------------------------------------------
  * Errors (rt/error.c).  All are noreturn: they print

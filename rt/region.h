@@ -120,6 +120,10 @@ struct Region {
     uint64_t late_bytes;            /* chunk bytes acquired while long-lived (retention) */
     const char *name;               /* "global", "static", or NULL */
     Region *live_prev, *live_next;  /* --region-stats: every live region */
+    /* Loop carry regions (omni_region_carry): carry_live is the live size
+     * after the last carry into this region, valid only while carry_id ==
+     * id (ids are never reused, so a recycled slot needs no reset). */
+    uint64_t carry_id, carry_live;
 };
 
 /* A pool of control blocks, one per thread that creates regions (region.c
@@ -359,6 +363,12 @@ typedef struct OmniTransmigrateCounters {
     uint64_t calls, objects_cloned, worklist_pushes, remap_hits, fields_visited;
 } OmniTransmigrateCounters;
 void omni_transmigrate_counters(OmniTransmigrateCounters *out);
+
+/* The slow path of omni_region_carry (hot.c): the move itself. */
+Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args);
+/* Bytes allocated in k since its last carry, and the limit above which
+ * omni_region_carry moves the live values: max(64 KiB, 2 x live size). */
+#define OMNI_CARRY_MIN ((uint64_t)64 << 10)
 
 /* ---- barrier.c -------------------------------------------------------------- */
 /* The store barrier's repair: called by omni_store when v's region does not

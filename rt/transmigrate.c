@@ -230,6 +230,38 @@ OVal omni_transmigrate_into(OVal v, Region *to)
     return run(&t, v);
 }
 
+/* Moves what args[0..n-1] reach in `from` into `to`: the values are packed
+ * into one array allocated in `from`, so a single transmigration copies
+ * them and an object shared by two of them stays one object. */
+static void move_args(Region *from, Region *to, int64_t n, OVal *args)
+{
+    if (n <= 0)
+        return;
+    OVal pack = omni_array_new(from, n);
+    OArray *a = (OArray *)(uintptr_t)pack;
+    memcpy(a->items, args, (size_t)n * sizeof *args);
+    a->len = n;
+    OArray *b = (OArray *)(uintptr_t)omni_transmigrate(pack, from, to);
+    memcpy(args, b->items, (size_t)n * sizeof *args);
+}
+
+Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args)
+{
+    Region *k2 = omni_region_new_at(parent, k->loc);
+    move_args(k, k2, n, args);
+    /* the copy of the pack stays in k2 (a few words): counted as live */
+    k2->carry_id = k2->id;
+    k2->carry_live = omni_region_bytes_total(k2);
+    omni_region_exit(k);
+    return k2;
+}
+
+void omni_region_leave(Region *k, Region *to, int64_t n, OVal *args)
+{
+    move_args(k, to, n, args);
+    omni_region_exit(k);
+}
+
 void omni_transmigrate_counters(OmniTransmigrateCounters *out)
 {
     out->calls = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);

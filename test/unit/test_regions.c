@@ -438,6 +438,82 @@ END_TEST
 
 /* ---- the store barrier ------------------------------------------------------------------ */
 
+/* omni_region_carry (loop carry regions, docs/CTRR.md "Loops"): nothing
+ * moves until the region grew max(64 KiB, 2 x live); then one
+ * transmigration moves what the arguments reach (sharing between them
+ * kept, outside objects untouched), the old region is reclaimed, and the
+ * live size is the base of the next threshold. */
+START_TEST(test_region_carry)
+{
+    Region *parent = omni_region_new(omni_region_global());
+    Region *outside = omni_region_new(parent);
+    OVal keep = str(outside, "outside");
+    Region *k = omni_region_new(parent);
+    uint64_t kid = k->id;
+    OVal arr = omni_array_new(k, 0);
+    OVal shared = cons(k, omni_make_float(k, 1.5), OMNI_NIL);
+    omni_array_push(arr, shared);
+    OVal args[3] = { arr, cons(k, shared, cons(k, keep, OMNI_NIL)), omni_fix(7) };
+    /* below the threshold: unchanged, nothing copied */
+    ck_assert_ptr_eq(omni_region_carry(k, parent, 3, args), k);
+    ck_assert_uint_eq(args[0], arr);
+    /* garbage pushes k over 64 KiB */
+    for (int i = 0; i < 5000; i++)
+        cons(k, omni_fix(i), OMNI_NIL);
+    ck_assert_uint_ge(omni_region_bytes_total(k), 64 << 10);
+    OVal old1 = args[1];
+    Region *k2 = omni_region_carry(k, parent, 3, args);
+    ck_assert_ptr_ne(k2, k);
+    ck_assert(!alive(k, kid));                                   /* k reclaimed */
+    ck_assert_ptr_eq(omni_region_of(args[0]), k2);
+    ck_assert_ptr_eq(omni_region_of(args[1]), k2);
+    ck_assert_uint_ne(args[1], old1);
+    ck_assert_uint_eq(args[2], omni_fix(7));                      /* immediates as they are */
+    OArray *a = OMNI_PTR(OArray, args[0]);
+    OPair *l = OMNI_PTR(OPair, args[1]);
+    ck_assert_uint_eq(a->items[0], l->car);                       /* one object for both args */
+    ck_assert_ptr_eq(omni_region_of(OMNI_PTR(OPair, l->car)->car), k2);
+    ck_assert_uint_eq(OMNI_PTR(OPair, l->cdr)->car, keep);        /* outside k: not copied */
+    ck_assert_double_eq(OMNI_PTR(OFloat, OMNI_PTR(OPair, a->items[0])->car)->d, 1.5);
+    /* the live size is small: the next move waits for 64 KiB more */
+    uint64_t live = omni_region_bytes_total(k2);
+    ck_assert_uint_lt(live, 1024);
+    ck_assert_ptr_eq(omni_region_carry(k2, parent, 3, args), k2);
+    for (int i = 0; i < 2000; i++)                                 /* 48 KiB < 64 KiB */
+        cons(k2, omni_fix(i), OMNI_NIL);
+    ck_assert_ptr_eq(omni_region_carry(k2, parent, 3, args), k2);
+    /* a large live set: the threshold is twice the live size */
+    OVal big = OMNI_NIL;
+    for (int i = 0; i < 10000; i++)
+        big = cons(k2, omni_fix(i), big);
+    args[2] = big;
+    for (int i = 0; i < 3000; i++)
+        cons(k2, omni_fix(i), OMNI_NIL);
+    Region *k3 = omni_region_carry(k2, parent, 3, args);
+    ck_assert_ptr_ne(k3, k2);
+    uint64_t live3 = omni_region_bytes_total(k3);
+    ck_assert_uint_ge(live3, 10000 * sizeof(OPair));
+    ck_assert_int_eq(omni_list_length(args[2]), 10000);
+    for (uint64_t n = 0; n < live3 + (64 << 10); n += sizeof(OPair))   /* grown < 2 x live */
+        cons(k3, omni_fix(1), OMNI_NIL);
+    ck_assert_ptr_eq(omni_region_carry(k3, parent, 3, args), k3);
+    for (uint64_t n = 0; n < live3 + (64 << 10); n += sizeof(OPair))   /* now over */
+        cons(k3, omni_fix(1), OMNI_NIL);
+    Region *k4 = omni_region_carry(k3, parent, 3, args);
+    ck_assert_ptr_ne(k4, k3);
+    ck_assert_int_eq(omni_list_length(args[2]), 10000);
+    /* region.leave: out into the parent, k exited */
+    uint64_t id4 = k4->id;
+    omni_region_leave(k4, parent, 3, args);
+    ck_assert(!alive(k4, id4));
+    ck_assert_ptr_eq(omni_region_of(args[0]), parent);
+    ck_assert_ptr_eq(omni_region_of(args[2]), parent);
+    ck_assert_uint_eq(OMNI_PTR(OArray, args[0])->items[0], OMNI_PTR(OPair, args[1])->car);
+    omni_region_exit(outside);
+    omni_region_exit(parent);
+}
+END_TEST
+
 START_TEST(test_barrier_younger_into_older)
 {
     Region *old = omni_region_new(omni_region_global());
@@ -814,6 +890,7 @@ static Suite *regions_suite(void)
     tcase_add_test(tc, test_transmigrate_sharing_cycles_roots);
     tcase_add_test(tc, test_transmigrate_large);
     tcase_add_test(tc, test_unwind_on_error);
+    tcase_add_test(tc, test_region_carry);
     suite_add_tcase(s, tc);
     /* Separate case so the rest can run in one process (CK_FORK=no
      * CK_RUN_CASE=regions) for LeakSanitizer. */
