@@ -928,6 +928,30 @@ static int lower(Lower *L, FnCtx *fc, const Ast *e, Want w)
     return finish_nothing(fc, sp, w == W_DISCARD ? W_VALUE : w);
 }
 
+/* A top-level expression form that may allocate, wrapped as the call of a
+ * nullary lambda `((fn [] form))`; definitions, constants and references
+ * stay as they are.  Top-level forms bind no locals of the entry, so the
+ * lambda captures nothing. */
+static const Ast *toplevel_form(Lower *L, const Ast *form)
+{
+    switch (form->kind) {
+    case A_CALL: case A_LET: case A_LETREC: case A_IF: case A_SEQ:
+        break;
+    default:
+        return form;
+    }
+    Ast *lam = fe_alloc(L->a, sizeof *lam);
+    lam->kind = A_LAMBDA;
+    lam->span = form->span;
+    lam->u.lam.body = (Ast *)form;
+    lam->u.lam.name = "toplevel";
+    Ast *call = fe_alloc(L->a, sizeof *call);
+    call->kind = A_CALL;
+    call->span = form->span;
+    call->u.call.fn = lam;
+    return call;
+}
+
 RirModule *ir_lower_unit(FeArena *a, FeSession *s, const Ast *unit, const char *module_name)
 {
     Lower L = { .a = a, .s = s };
@@ -941,9 +965,20 @@ RirModule *ir_lower_unit(FeArena *a, FeSession *s, const Ast *unit, const char *
     L.m->entry = entry;
 
     FnCtx *fc = fnctx_new(&L, entry, NULL);
-    if (unit)
+    if (unit && unit->kind == A_SEQ && unit->u.seq.n > 1) {
+        /* Every top-level form but the last runs as its own nullary
+         * function: what a form allocates and drops then lives in that
+         * function's scope region and is reclaimed when the form is done,
+         * instead of staying in the entry's scope until the whole unit
+         * ends (a statement-level region end). */
+        int n = unit->u.seq.n;
+        for (int i = 0; i < n - 1; i++)
+            lower(&L, fc, toplevel_form(&L, unit->u.seq.items[i]), W_DISCARD);
+        lower(&L, fc, unit->u.seq.items[n - 1], W_TAIL);
+    } else if (unit) {
         lower(&L, fc, unit, W_TAIL);
-    else
+    } else {
         finish_nothing(fc, sp, W_TAIL);
+    }
     return L.nerrors ? NULL : L.m;
 }

@@ -737,14 +737,22 @@ START_TEST(test_lower_toplevel)
         "bb0:\n"
         "  %1 = const 42\n"
         "  global.def @x, %1\n"
-        "  %2 = const.str #0\n"
-        "  %3 = const.sym sym\n"
-        "  %4 = const.datum #1\n"
-        "  %5 = const.float 2.5\n"
-        "  %6 = const #\\a\n"
-        "  %7 = prim println(%2, %3, %4, %5, %6)\n"
-        "  %8 = global.get @x\n"
-        "  ret %8\n");
+        "  %5 = region.new %0\n"
+        "  %2 = closure.new @toplevel() in %5\n"
+        "  %3 = call.known @toplevel %2() in %5\n"
+        "  %4 = global.get @x\n"
+        "  region.exit %5\n"
+        "  ret %4\n"
+        "\n"
+        "fn @toplevel(%0: region, n: 0, rest: no, free: 0) display \"toplevel\"\n"
+        "bb0:\n"
+        "  %1 = const.str #0\n"
+        "  %2 = const.sym sym\n"
+        "  %3 = const.datum #1\n"
+        "  %4 = const.float 2.5\n"
+        "  %5 = const #\\a\n"
+        "  %6 = prim println(%1, %2, %3, %4, %5)\n"
+        "  ret %6\n");
     free(t);
     t = lower_src("(define y 1)");
     HAS(t, "  global.def @y, %1\n  %2 = const nothing\n  ret %2\n");
