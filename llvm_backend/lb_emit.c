@@ -99,6 +99,98 @@ static LLVMValueRef region(LbGen *g, int reg)
     return g->cur->reg_kind[reg] == RK_REGION ? v : LLVMBuildIntToPtr(g->b, v, g->t_ptr, "");
 }
 
+/* Scope regions are created lazily.  A `region.new %0` only clears its
+ * register; the region is made at the first use that needs it (an
+ * allocation `in %r`, a call given %r as result region, a transmigration
+ * into it).  Exits, carries and transmigrations *from* it skip a region
+ * that was never made.  So a function that enters its scope but takes a
+ * path that allocates nothing there (a loop carrying only fixnums, a base
+ * case) pays a null test instead of region.new + region.exit. */
+static bool lazy_region(LbGen *g, int reg)
+{
+    return g->lazy_new && reg_ok(g, reg) && g->lazy_new[reg] != NULL;
+}
+
+static LLVMValueRef region_use(LbGen *g, int reg)
+{
+    if (!lazy_region(g, reg))
+        return region(g, reg);
+    const RirInstr *def = g->lazy_new[reg];
+    LLVMValueRef cur = LLVMBuildLoad2(g->b, g->t_ptr, g->regs[reg], "");
+    LLVMBasicBlockRef mk = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "mkregion");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, cur, ""), mk, done);
+    LLVMPositionBuilderAtEnd(g->b, mk);
+    LLVMValueRef a[2] = { region(g, 0), lb_loc(g, def->span) };
+    LLVMBuildStore(g->b, lb_rt_call(g, "omni_region_new_at", a, 2), g->regs[reg]);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return LLVMBuildLoad2(g->b, g->t_ptr, g->regs[reg], "");
+}
+
+/* Emits a branch on "region register `reg` holds a region": the builder
+ * ends up in the block where it does; *skip is the block to join after. */
+static void if_region_made(LbGen *g, int reg, LLVMBasicBlockRef *skip)
+{
+    *skip = NULL;
+    if (!lazy_region(g, reg))
+        return;
+    LLVMValueRef cur = LLVMBuildLoad2(g->b, g->t_ptr, g->regs[reg], "");
+    LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    *skip = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, cur, ""), *skip, yes);
+    LLVMPositionBuilderAtEnd(g->b, yes);
+}
+
+static void end_if_region_made(LbGen *g, LLVMBasicBlockRef skip)
+{
+    if (!skip)
+        return;
+    LLVMBuildBr(g->b, skip);
+    LLVMPositionBuilderAtEnd(g->b, skip);
+}
+
+/* Which region registers are lazy: those made by `region.new %0`, and
+ * copies of them (mov, region.carry results), found by a fixpoint. */
+static void find_lazy_regions(LbGen *g, const RirFunc *f)
+{
+    g->lazy_new = calloc((size_t)f->nregs, sizeof *g->lazy_new);
+    if (!g->lazy_new) abort();
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (int k = 0; k < f->nblocks; k++)
+            for (int i = 0; i < f->blocks[k]->n; i++) {
+                const RirInstr *in = &f->blocks[k]->instrs[i];
+                const RirInstr *src = NULL;
+                if (in->dst <= 0 || in->dst >= f->nregs || f->reg_kind[in->dst] != RK_REGION)
+                    continue;
+                if (in->op == RIR_REGION_NEW && in->region == 0)
+                    src = in;
+                else if (in->op == RIR_MOV && in->nargs == 1 && in->args[0] > 0 && in->args[0] < f->nregs)
+                    src = g->lazy_new[in->args[0]];
+                else if (in->op == RIR_REGION_CARRY && in->region > 0 && in->region < f->nregs)
+                    src = g->lazy_new[in->region];
+                if (src && !g->lazy_new[in->dst]) {
+                    g->lazy_new[in->dst] = src;
+                    changed = true;
+                }
+            }
+    }
+    /* a register also written by anything else stays eager */
+    for (int k = 0; k < f->nblocks; k++)
+        for (int i = 0; i < f->blocks[k]->n; i++) {
+            const RirInstr *in = &f->blocks[k]->instrs[i];
+            if (in->dst <= 0 || in->dst >= f->nregs || !g->lazy_new[in->dst])
+                continue;
+            bool ok = (in->op == RIR_REGION_NEW && in->region == 0) ||
+                      (in->op == RIR_MOV && in->nargs == 1 && lazy_region(g, in->args[0])) ||
+                      (in->op == RIR_REGION_CARRY && lazy_region(g, in->region));
+            if (!ok)
+                g->lazy_new[in->dst] = NULL;
+        }
+}
+
 static void set(LbGen *g, int reg, LLVMValueRef v)
 {
     if (reg < 0) return; /* result unused */
@@ -114,7 +206,7 @@ static void set(LbGen *g, int reg, LLVMValueRef v)
  * else the function's result region %0. */
 static LLVMValueRef instr_region(LbGen *g, const RirInstr *in)
 {
-    return region(g, in->region >= 0 ? in->region : 0);
+    return region_use(g, in->region >= 0 ? in->region : 0);
 }
 
 /* Region operand of a region op: the `region` field, or the first operand. */
@@ -482,6 +574,32 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
     return false;
 }
 
+/* The region a prim allocates in.  Fixnum + - * and negation allocate only
+ * when an operand is a Float (on two fixnums they return a fixnum or raise
+ * overflow), so a lazy scope region is made for them only when an operand
+ * is not a fixnum: a loop counting with fixnums never creates its region.
+ * On two fixnums the region passed may be NULL, which those helpers never
+ * touch. */
+static LLVMValueRef prim_region(LbGen *g, const RirInstr *in)
+{
+    int id = (int)in->imm;
+    bool fix_only = id == OMNI_BI_add2 || id == OMNI_BI_sub2 || id == OMNI_BI_mul2 || id == OMNI_BI_neg;
+    if (!fix_only || !lazy_region(g, in->region) || in->nargs < 1)
+        return instr_region(g, in);
+    LLVMValueRef tags = val(g, in->args[0]);
+    for (int i = 1; i < in->nargs; i++)
+        tags = LLVMBuildAnd(g->b, tags, val(g, in->args[i]), "");
+    LLVMValueRef all_fix = LLVMBuildTrunc(g->b, tags, LLVMInt1TypeInContext(g->ctx), "");
+    LLVMBasicBlockRef mk = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMBuildCondBr(g->b, all_fix, done, mk);
+    LLVMPositionBuilderAtEnd(g->b, mk);
+    region_use(g, in->region);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+    return LLVMBuildLoad2(g->b, g->t_ptr, g->regs[in->region], "");
+}
+
 static void emit_prim(LbGen *g, const RirInstr *in)
 {
     bool variadic;
@@ -491,7 +609,7 @@ static void emit_prim(LbGen *g, const RirInstr *in)
     int n = in->nargs;
     LLVMValueRef *a = malloc((size_t)(n + 4) * sizeof *a);
     if (!a) abort();
-    a[0] = instr_region(g, in);
+    a[0] = prim_region(g, in);
     a[1] = lb_loc(g, in->span);
     LLVMValueRef c;
     if (variadic) {
@@ -649,6 +767,10 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             break;
         }
         case RIR_REGION_NEW: {
+            if (lazy_region(g, in->dst)) { /* made at its first use */
+                LLVMBuildStore(g->b, LLVMConstNull(g->t_ptr), g->regs[in->dst]);
+                break;
+            }
             /* the location names the region-creating site in --region-stats */
             LLVMValueRef a[2] = { region_operand(g, in), lb_loc(g, in->span) };
             set(g, in->dst, lb_rt_call(g, "omni_region_new_at", a, 2));
@@ -660,8 +782,13 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
                 [RIR_RELEASE] = "omni_region_release", [RIR_TETHER] = "omni_region_tether",
                 [RIR_UNTETHER] = "omni_region_untether",
             };
-            LLVMValueRef a[1] = { region_operand(g, in) };
+            int rr = in->region >= 0 ? in->region : (in->nargs > 0 ? in->args[0] : 0);
+            LLVMBasicBlockRef skip = NULL;
+            if (in->op == RIR_REGION_EXIT)
+                if_region_made(g, rr, &skip);      /* never made: nothing to exit */
+            LLVMValueRef a[1] = { in->op == RIR_REGION_EXIT ? region_operand(g, in) : region_use(g, rr) };
             lb_rt_call(g, fns[in->op], a, 1);
+            end_if_region_made(g, skip);
             break;
         }
         case RIR_REGION_GLOBAL:
@@ -672,11 +799,22 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
                 lb_fail(g, "@%s: transmigrate needs a value, from and to", g->cur->name);
                 break;
             }
-            LLVMValueRef a[3] = { val(g, in->args[0]), region(g, in->region2), region(g, in->region) };
+            /* from a region never made: nothing to move */
+            set(g, in->dst, val(g, in->args[0]));
+            LLVMBasicBlockRef skip;
+            if_region_made(g, in->region2, &skip);
+            LLVMValueRef a[3] = { val(g, in->args[0]), region(g, in->region2), region_use(g, in->region) };
             set(g, in->dst, lb_rt_call(g, "omni_transmigrate", a, 3));
+            end_if_region_made(g, skip);
             break;
         }
         case RIR_REGION_CARRY: case RIR_REGION_LEAVE: {
+            /* a carry region never made holds nothing to carry or leave */
+            int kr = in->region >= 0 ? in->region : (in->nargs > 0 ? in->args[0] : 0);
+            if (in->op == RIR_REGION_CARRY && in->dst >= 0 && in->dst != kr)
+                set(g, in->dst, region(g, kr));
+            LLVMBasicBlockRef skip;
+            if_region_made(g, kr, &skip);
             /* the values go through the argument buffer, which the runtime
              * rewrites in place with their moved copies */
             LLVMValueRef *vals = malloc(((size_t)in->nargs + 1) * sizeof *vals);
@@ -694,6 +832,7 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
                 set(g, in->args[i], LLVMBuildLoad2(g->b, g->t_i64,
                     LLVMBuildGEP2(g->b, g->t_i64, g->argv_buf, &idx, 1, ""), ""));
             }
+            end_if_region_made(g, skip);
             break;
         }
         case RIR_JMP: {
@@ -761,6 +900,7 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     g->bbs = calloc((size_t)g->nbbs, sizeof *g->bbs);
     g->regs = calloc((size_t)f->nregs, sizeof *g->regs);
     if (!g->bbs || !g->regs) abort();
+    find_lazy_regions(g, f);
     for (int k = 0; k < f->nblocks; k++)
         if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "");
 
@@ -779,8 +919,10 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     }
     free(g->bbs);
     free(g->regs);
+    free(g->lazy_new);
     g->bbs = NULL;
     g->regs = NULL;
+    g->lazy_new = NULL;
 }
 
 /* The generic entry: C convention, any argument count. */

@@ -94,6 +94,8 @@ typedef struct LbGen {
     LLVMValueRef cur_fn;
     bool cur_is_body;            /* tailcc body (musttail allowed) vs C entry */
     LLVMValueRef *regs;          /* alloca per register */
+    const RirInstr **lazy_new;   /* per region register: the region.new it is created
+                                    by on first use (NULL: an ordinary register) */
     LLVMBasicBlockRef *bbs;      /* LLVM block per RIR block id */
     int nbbs;
     LLVMValueRef argv_buf;       /* [argv_cap x i64] alloca shared by the calls */
