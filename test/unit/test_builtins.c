@@ -6,6 +6,7 @@
  * checked too.
  */
 #include "rt_internal.h"
+#include "capture_error.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -48,19 +49,7 @@ static void call_thunk(void *p)
 
 static int run_captured(void (*fn)(void *), void *arg)
 {
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *tmp = tmpfile();
-    dup2(fileno(tmp), 2);
-    int rc = omni_try(fn, arg);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(errtext, 1, sizeof errtext - 1, tmp);
-    errtext[n] = 0;
-    fclose(tmp);
-    return rc;
+    return capture_error(fn, arg, errtext, sizeof errtext);
 }
 
 static void expect_err(const char *want, OVal fn, int64_t argc, OVal *argv)

@@ -8,6 +8,7 @@
  */
 #include "lb.h"
 #include "rt_internal.h"
+#include "capture_error.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -189,19 +190,7 @@ static void run_pending(void *arg)
 static int run_failing(LbEntryFn e)
 {
     pending = e;
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *tmp = tmpfile();
-    dup2(fileno(tmp), 2);
-    int rc = omni_try(run_pending, NULL);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(errtext, 1, sizeof errtext - 1, tmp);
-    errtext[n] = 0;
-    fclose(tmp);
-    return rc;
+    return capture_error(run_pending, NULL, errtext, sizeof errtext);
 }
 
 /* ---------------------------------------------------------------- tests */
