@@ -44,6 +44,14 @@ bool ir_builtin_arity_ok(int id, int nargs)
     return nargs >= b->min && (b->max < 0 || nargs <= b->max);
 }
 
+void ir_insert_at(RirFunc *f, RirBlock *b, int pos, const RirInstr *proto)
+{
+    ir_emit(f, b, proto);
+    RirInstr tmp = b->instrs[b->n - 1];
+    memmove(&b->instrs[pos + 1], &b->instrs[pos], (size_t)(b->n - 1 - pos) * sizeof *b->instrs);
+    b->instrs[pos] = tmp;
+}
+
 bool ir_instr_allocates(const RirInstr *in)
 {
     if (in->op >= RIR__COUNT)

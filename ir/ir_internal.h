@@ -28,6 +28,10 @@ bool ir_builtin_arity_ok(int id, int nargs);
  * and prims of OBF_ALLOC built-ins. */
 bool ir_instr_allocates(const RirInstr *in);
 
+/* Inserts a copy of proto into block b before position pos (pos == b->n
+ * appends); pointers into b->instrs are invalid afterwards. */
+void ir_insert_at(RirFunc *f, RirBlock *b, int pos, const RirInstr *proto);
+
 /* Printed name of an OmniAnn ("Int"), or NULL if out of range. */
 const char *ir_ann_name(int64_t ann);
 
@@ -39,6 +43,7 @@ void *ir_grow(FeArena *a, void *old, int n, int *cap, size_t elem);
  * each: ir/pass_<name>.c. */
 void ir_pass_simplify(RirFunc *f);
 void ir_pass_region_place(RirFunc *f);
+void ir_pass_alloc_order(RirFunc *f);
 /* Module pass (needs every function at once): guarded known calls of the
  * unit's own top-level functions (ir/pass_known_calls.c). */
 void ir_pass_known_calls(RirModule *m);

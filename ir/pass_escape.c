@@ -46,6 +46,7 @@ typedef enum {
     PE_COPY,      /* one fresh object holding the elements of argument 0 (list->array) */
     PE_APPEND,    /* fresh cells holding the elements of the arguments; the last is the tail */
     PE_STORE,     /* stores arguments 1.. into argument 0 (put!, push!, reset!, compare-and-set!) */
+    PE_FILL,      /* argument 0 (a fresh pair) holding argument 1 as car, 2 as cdr */
     PE_CALLS,     /* calls its function arguments with its result region (map, foldl, ...) */
 } PrimEffect;
 
@@ -131,6 +132,7 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(write, PE_PURE, 0),               ROW(newline, PE_PURE, 0),
     ROW(error, PE_PURE, 0),               ROW(time_ms, PE_PURE, 0),
     ROW(seq_len_eq, PE_PURE, 0),          ROW(seq_len_ge, PE_PURE, 0),
+    ROW(pair_reserve, PE_CONS, 0),        ROW(pair_fill, PE_FILL, 0),
     ROW(seq_ref, PE_INDEX, 0),            ROW(seq_tail, PE_TAIL, 0),
 };
 #undef ROW
@@ -448,6 +450,13 @@ static void prim_constraints(Esc *e, const RirInstr *in)
         }
         if ((row.flags & PR_RESULT_ARG1) && n > 1)
             unify(e, d, a[1]);
+        break;
+    case PE_FILL:
+        if (n == 3) {
+            unify(e, d, a[0]);
+            unify(e, elem(e, d), a[1]);
+            unify(e, link_of(e, d), a[2]);
+        }
         break;
     case PE_CALLS:
         /* like a call of each function argument with the others: the

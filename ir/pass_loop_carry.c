@@ -38,15 +38,6 @@ static void *xcalloc(size_t n)
     return p;
 }
 
-/* Inserts a copy of proto into b before position pos. */
-static void insert_at(RirFunc *f, RirBlock *b, int pos, const RirInstr *proto)
-{
-    ir_emit(f, b, proto);
-    RirInstr tmp = b->instrs[b->n - 1];
-    memmove(&b->instrs[pos + 1], &b->instrs[pos], (size_t)(b->n - 1 - pos) * sizeof *b->instrs);
-    b->instrs[pos] = tmp;
-}
-
 /* True if every assignment of register r is `self`. */
 static bool only_self(const RirFunc *f, int r)
 {
@@ -260,7 +251,7 @@ void ir_pass_carry_regions(RirFunc *f)
     RirInstr rn = ir_instr(RIR_REGION_NEW, f->span);
     rn.dst = k;
     rn.region = 0;
-    insert_at(f, b0, b0->n - 1, &rn);
+    ir_insert_at(f, b0, b0->n - 1, &rn);
 
     int32_t *vals = xcalloc(((size_t)f->nregs + 1) * sizeof *vals);
     for (int bi = 0; bi < f->nblocks; bi++) {
@@ -280,7 +271,7 @@ void ir_pass_carry_regions(RirFunc *f)
             rc.region2 = 0;
             rc.nargs = n;
             rc.args = vals;
-            insert_at(f, b, b->n - 1, &rc);
+            ir_insert_at(f, b, b->n - 1, &rc);
             continue;
         }
         if (b->instrs[b->n - 1].op != RIR_RET)
@@ -300,11 +291,11 @@ void ir_pass_carry_regions(RirFunc *f)
             lv.region2 = 0;
             lv.nargs = n;
             lv.args = vals;
-            insert_at(f, b, at, &lv);
+            ir_insert_at(f, b, at, &lv);
         } else {
             RirInstr rx = ir_instr(RIR_REGION_EXIT, b->instrs[at].span);
             rx.region = k;
-            insert_at(f, b, at, &rx);
+            ir_insert_at(f, b, at, &rx);
         }
     }
     free(vals);

@@ -52,15 +52,6 @@ static Placement place(const RirInstr *in)
     return PLACE_RESULT;
 }
 
-/* Inserts a copy of proto into b before position pos. */
-static void insert_at(RirFunc *f, RirBlock *b, int pos, const RirInstr *proto)
-{
-    ir_emit(f, b, proto);
-    RirInstr tmp = b->instrs[b->n - 1];
-    memmove(&b->instrs[pos + 1], &b->instrs[pos], (size_t)(b->n - 1 - pos) * sizeof *b->instrs);
-    b->instrs[pos] = tmp;
-}
-
 void ir_pass_region_place(RirFunc *f)
 {
     int greg = -1;      /* register of region.global, once one is needed */
@@ -98,7 +89,7 @@ void ir_pass_region_place(RirFunc *f)
                 if (!have_global) {
                     RirInstr g = ir_instr(RIR_REGION_GLOBAL, in->span);
                     g.dst = greg;
-                    insert_at(f, b, i, &g);
+                    ir_insert_at(f, b, i, &g);
                     in = &b->instrs[++i];   /* the site moved one down */
                     have_global = true;
                 }

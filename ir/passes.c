@@ -9,7 +9,9 @@
  * (ir/pass_loop_carry.c).  The CTRR passes (docs/CTRR.md) follow:
  * the escape analysis writes a class on every value-making instruction,
  * scope-regions and region-place turn it into region operations and
- * operands, transmigrate checks what leaves the activation.  (Tethering
+ * operands, transmigrate checks what leaves the activation.  alloc-order
+ * then moves the allocation of list cells ahead of the calls that compute
+ * their fields, so trees are laid out in pre-order.  (Tethering
  * needs no pass: see docs/CTRR.md.)
  * Between passes the verifier can run (verify_each, on in debug builds), so
  * a pass that breaks an invariant is named; dump_after prints the module
@@ -34,6 +36,7 @@ static const IrPass pipeline[] = {
     { "carry-regions", ir_pass_carry_regions, NULL },  /* CTRR: a loop's carry region and its moves */
     { "region-place",  ir_pass_region_place, NULL },   /* CTRR: a region for every allocation site and call */
     { "transmigrate",  ir_pass_transmigrate, NULL },   /* CTRR: repair values leaving for %0 (docs/CTRR.md) */
+    { "alloc-order",   ir_pass_alloc_order, NULL },    /* list cells allocated before the calls filling them */
 };
 
 enum { NPASSES = sizeof pipeline / sizeof pipeline[0] };

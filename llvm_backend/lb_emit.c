@@ -600,8 +600,40 @@ static LLVMValueRef prim_region(LbGen *g, const RirInstr *in)
     return LLVMBuildLoad2(g->b, g->t_ptr, g->regs[in->region], "");
 }
 
+/* A short `(list a ...)` is allocated inline rather than by the variadic
+ * built-in: its cells are reserved in order (so the spine lies in memory in
+ * the order it is walked), then filled back to front, exactly what
+ * %pair-reserve / %pair-fill do for ir/pass_alloc_order.c. */
+enum { LB_INLINE_LIST_MAX = 8 };
+
+static bool emit_inline_list(LbGen *g, const RirInstr *in)
+{
+    int n = in->nargs;
+    if (in->imm != OMNI_BI_list || n < 1 || n > LB_INLINE_LIST_MAX)
+        return false;
+    bool variadic;
+    int arity;
+    LLVMValueRef rf = lb_builtin_fn(g, OMNI_BI_pair_reserve, &variadic, &arity);
+    LLVMValueRef ff = lb_builtin_fn(g, OMNI_BI_pair_fill, &variadic, &arity);
+    LLVMValueRef reg = instr_region(g, in), loc = lb_loc(g, in->span);
+    LLVMValueRef cells[LB_INLINE_LIST_MAX];
+    for (int k = 0; k < n; k++) {
+        LLVMValueRef a[2] = { reg, loc };
+        cells[k] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(rf), rf, a, 2, "");
+    }
+    LLVMValueRef next = lb_i64(g, OMNI_NIL);
+    for (int k = n - 1; k >= 0; k--) {
+        LLVMValueRef a[5] = { reg, loc, cells[k], val(g, in->args[k]), next };
+        next = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(ff), ff, a, 5, "");
+    }
+    set(g, in->dst, next);
+    return true;
+}
+
 static void emit_prim(LbGen *g, const RirInstr *in)
 {
+    if (emit_inline_list(g, in))
+        return;
     bool variadic;
     int arity;
     LLVMValueRef fn = lb_builtin_fn(g, (int)in->imm, &variadic, &arity);

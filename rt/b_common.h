@@ -7,6 +7,7 @@
 #define OMNI_B_COMMON_H
 
 #include "rt_internal.h"
+#include "region.h"   /* the inline bump allocation of omni_lbuild_push */
 
 /* ---- building a list front to back ----
  * Lists may have millions of elements, so they are built iteratively: the
@@ -19,7 +20,11 @@ static inline void omni_lbuild_init(OmniListBuild *b) { b->head = OMNI_NIL; b->t
 
 static inline void omni_lbuild_push(Region *r, OmniListBuild *b, OVal v)
 {
-    OVal cell = omni_cons_in(r, v, OMNI_NIL);
+    OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
+    omni_hdr_init(p, OT_PAIR);
+    p->car = v;
+    p->cdr = OMNI_NIL;
+    OVal cell = OMNI_VAL(p);
     if (b->tail)
         OMNI_PTR(OPair, b->tail)->cdr = cell;
     else

@@ -110,11 +110,35 @@ static OmniSeq *seq_args(Region *r, const OmniLoc *loc, const char *who, OmniSeq
 
 /* Calls f on successive elements of all sequences until the shortest ends;
  * collects the results into a list when `collect`. */
+/* map_like over one list, the common case: the closure's generic entry is
+ * called directly and the list is walked without the sequence machinery.
+ * Errors are the ones map_like gives. */
+static OVal map_list1(Region *r, const OmniLoc *loc, const char *who, bool collect, OVal f, OVal xs)
+{
+    OClosure *c = OMNI_PTR(OClosure, f);
+    OmniGenericFn gen = c->generic;
+    OmniListBuild b;
+    omni_lbuild_init(&b);
+    OVal p = xs;
+    while (omni_is_type(p, OT_PAIR)) {
+        OVal x = OMNI_PTR(OPair, p)->car;
+        OVal y = gen(r, c, loc, 1, &x);
+        if (collect)
+            omni_lbuild_push(r, &b, y);
+        p = OMNI_PTR(OPair, p)->cdr;
+    }
+    if (p != OMNI_NIL)
+        omni_err_type(loc, who, "List", xs);
+    return collect ? b.head : OMNI_NOTHING;
+}
+
 static OVal map_like(Region *r, const OmniLoc *loc, const char *who, bool collect,
                      int64_t argc, OVal *argv)
 {
     OVal f = argv[0];
     omni_want_fn(loc, who, f);
+    if (argc == 2 && omni_is_list_head(argv[1]))
+        return map_list1(r, loc, who, collect, f, argv[1]);
     OmniSeq seqbuf[4];
     OVal argbuf[4];
     int64_t n = argc - 1;

@@ -265,6 +265,32 @@ OVal omni_b_cons(Region *r, const OmniLoc *loc, OVal a, OVal b)
     return OMNI_VAL(p);
 }
 
+/* %pair-reserve / %pair-fill: a `cons` split in two by ir/pass_alloc_order.c
+ * so the cell is allocated before the calls that compute its fields (a
+ * tree is then laid out in the order it is walked).  The reserved cell
+ * holds () until it is filled; nothing can reach it before %pair-fill
+ * returns it, so filling is its initialisation, not a store through the
+ * barrier, and its fields meet the same placement rule as cons's. */
+OVal omni_b_pair_reserve(Region *r, const OmniLoc *loc)
+{
+    (void)loc;
+    OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
+    omni_hdr_init(p, OT_PAIR);
+    p->car = OMNI_NIL;
+    p->cdr = OMNI_NIL;
+    return OMNI_VAL(p);
+}
+
+OVal omni_b_pair_fill(Region *r, const OmniLoc *loc, OVal p, OVal a, OVal b)
+{
+    (void)r;
+    (void)loc;
+    OPair *c = OMNI_PTR(OPair, p);
+    c->car = a;
+    c->cdr = b;
+    return p;
+}
+
 static inline OPair *hot_pair(const OmniLoc *loc, const char *who, OVal v)
 {
     if (__builtin_expect(!omni_is_type(v, OT_PAIR), 0))
