@@ -191,6 +191,62 @@ static void find_lazy_regions(LbGen *g, const RirFunc *f)
         }
 }
 
+/* A function's own global is bound while its body runs: known-calls
+ * (ir/pass_known_calls.c) makes a call.known @f only for a name the unit
+ * defines once, as f's closure, and that closure cannot run before the
+ * global.def that follows its closure.new; a global is never unbound
+ * again.  So a global.get whose value only feeds f's own guarded self
+ * calls as their callee (or the `eq?` with `self` of a loop's guard) needs
+ * no unbound check: it is loaded plainly. */
+static void find_callee_gets(LbGen *g, const RirFunc *f)
+{
+    g->callee_get = calloc((size_t)f->nregs, sizeof *g->callee_get);
+    uint8_t *bad = calloc((size_t)f->nregs, 1);
+    int *defs = calloc((size_t)f->nregs, sizeof *defs);
+    if (!g->callee_get || !bad || !defs) abort();
+    for (int k = 0; k < f->nblocks; k++)
+        for (int i = 0; i < f->blocks[k]->n; i++) {
+            const RirInstr *in = &f->blocks[k]->instrs[i];
+            if (in->dst > 0 && in->dst < f->nregs) {
+                defs[in->dst]++;
+                if (in->op == RIR_GLOBAL_GET)
+                    g->callee_get[in->dst] = in;
+            }
+            bool guard_eq = in->op == RIR_PRIM && in->imm == OMNI_BI_eq && in->nargs == 2;
+            for (int a = 0; a < in->nargs; a++) {
+                int r = in->args[a];
+                if (r <= 0 || r >= f->nregs)
+                    continue;
+                bool ok = (in->op == RIR_CALL_KNOWN && (in->flags & RIF_GUARDED) && a == 0 &&
+                           in->imm == f->index) || guard_eq;
+                if (!ok)
+                    bad[r] = 1;
+            }
+        }
+    /* the eq? must compare with `self` */
+    for (int k = 0; k < f->nblocks; k++)
+        for (int i = 0; i < f->blocks[k]->n; i++) {
+            const RirInstr *in = &f->blocks[k]->instrs[i];
+            if (!(in->op == RIR_PRIM && in->imm == OMNI_BI_eq && in->nargs == 2))
+                continue;
+            for (int a = 0; a < 2; a++) {
+                int r = in->args[a], o = in->args[1 - a];
+                bool other_self = false;
+                for (int k2 = 0; k2 < f->nblocks && !other_self; k2++)
+                    for (int i2 = 0; i2 < f->blocks[k2]->n; i2++)
+                        if (f->blocks[k2]->instrs[i2].dst == o && f->blocks[k2]->instrs[i2].op == RIR_SELF)
+                            other_self = true;
+                if (r > 0 && r < f->nregs && (!other_self || defs[o] != 1))
+                    bad[r] = 1;
+            }
+        }
+    for (int r = 0; r < f->nregs; r++)
+        if (bad[r] || defs[r] != 1)
+            g->callee_get[r] = NULL;
+    free(bad);
+    free(defs);
+}
+
 static void set(LbGen *g, int reg, LLVMValueRef v)
 {
     if (reg < 0) return; /* result unused */
@@ -454,7 +510,8 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     int n = fixed + (callee->has_rest ? 1 : 0);
     LLVMValueRef *vals = malloc((size_t)(n + 2 + given) * sizeof *vals);
     if (!vals) abort();
-    LLVMValueRef r = instr_region(g, in);
+    LLVMValueRef r = lf->result_free && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
+                         ? region(g, 0) : instr_region(g, in);
     vals[0] = r;
     vals[1] = self;
     for (int i = 0; i < fixed; i++) vals[i + 2] = val(g, in->args[i + 1]);
@@ -750,6 +807,10 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             break;
         }
         case RIR_GLOBAL_GET: {
+            if (g->callee_get && reg_ok(g, in->dst) && g->callee_get[in->dst] == in) {
+                set(g, in->dst, LLVMBuildLoad2(g->b, g->t_i64, lb_global_slot(g, in->name), ""));
+                break;
+            }
             LLVMValueRef a[2] = { lb_global_slot(g, in->name), lb_loc(g, in->span) };
             set(g, in->dst, lb_rt_call(g, "omni_global_get", a, 2));
             break;
@@ -933,6 +994,7 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     g->regs = calloc((size_t)f->nregs, sizeof *g->regs);
     if (!g->bbs || !g->regs) abort();
     find_lazy_regions(g, f);
+    find_callee_gets(g, f);
     for (int k = 0; k < f->nblocks; k++)
         if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "");
 
@@ -952,6 +1014,8 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     free(g->bbs);
     free(g->regs);
     free(g->lazy_new);
+    free(g->callee_get);
+    g->callee_get = NULL;
     g->bbs = NULL;
     g->regs = NULL;
     g->lazy_new = NULL;
@@ -1023,6 +1087,76 @@ static const RirFunc *func_at(const RirModule *rm, int i)
     return i < rm->nfuncs ? rm->funcs[i] : rm->entry;
 }
 
+/* Which functions put nothing in their result region %0: no allocation,
+ * transmigration or region.leave into %0, no built-in that calls function
+ * values with %0, and every call handing on %0 is a known call of such a
+ * function (a greatest fixpoint over the module).  A direct call of one
+ * whose result would go to a lazily made scope region passes the caller's
+ * %0 instead (emit_call_known): the callee only parents its own scope
+ * regions there, so the caller's region need not be made for it. */
+/* Every definition of register r makes a number (escape marked cheap). */
+static bool only_numbers(const RirFunc *f, int r)
+{
+    for (int k = 0; k < f->nblocks; k++)
+        for (int j = 0; j < f->blocks[k]->n; j++) {
+            const RirInstr *d = &f->blocks[k]->instrs[j];
+            if (d->dst == r && d->op != RIR_MOV && !(d->op == RIR_CONST) && !(d->escape & IR_ESC_CHEAP))
+                return false;
+            if (d->dst == r && d->op == RIR_MOV && d->nargs == 1 && d->args[0] != r &&
+                !only_numbers(f, d->args[0]))
+                return false;
+        }
+    return true;
+}
+
+static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *in)
+{
+    bool in0 = in->region <= 0;
+    switch ((RirOp)in->op) {
+    case RIR_REGION_LEAVE:  /* into region2; numbers leaving cost a Float box at most */
+        if (in->region2 > 0)
+            return true;
+        for (int a = 0; a < in->nargs; a++)
+            if (!only_numbers(f, in->args[a]))
+                return false;
+        return true;
+    case RIR_CALL:
+        return !in0;
+    case RIR_CALL_KNOWN:
+        return !in0 || (in->imm >= 0 && in->imm < g->rm->nfuncs && g->funcs[in->imm].result_free);
+    case RIR_PRIM:
+        if (lb_builtin_flags((int)in->imm) & (OBF_ALLOC | OBF_CALLS))
+            return !in0 || in->imm == OMNI_BI_pair_fill;
+        return true;
+    case RIR_BOX_NEW: case RIR_CLOSURE_NEW: case RIR_TRANSMIGRATE:
+        return !in0;
+    default:
+        return true;
+    }
+}
+
+static void find_result_free(LbGen *g)
+{
+    const RirModule *rm = g->rm;
+    for (int i = 0; i < rm->nfuncs; i++)
+        g->funcs[i].result_free = !rm->funcs[i]->is_entry;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int i = 0; i < rm->nfuncs; i++) {
+            const RirFunc *f = rm->funcs[i];
+            if (!g->funcs[i].result_free)
+                continue;
+            for (int k = 0; k < f->nblocks && g->funcs[i].result_free; k++)
+                for (int j = 0; j < f->blocks[k]->n; j++)
+                    if (!instr_result_free(g, f, &f->blocks[k]->instrs[j])) {
+                        g->funcs[i].result_free = false;
+                        changed = true;
+                        break;
+                    }
+        }
+    }
+}
+
 static void declare_funcs(LbGen *g, const char *entry_name)
 {
     const RirModule *rm = g->rm;
@@ -1078,6 +1212,7 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
     char *entry_name = lb_entry_name(rm, opt);
     declare_funcs(g, entry_name);
     free(entry_name);
+    find_result_free(g);
     lb_init_begin(g);
     for (int i = 0; i < func_count(rm) && !g->err; i++) {
         const RirFunc *f = func_at(rm, i);

@@ -53,6 +53,7 @@ typedef struct LbFunc {
     int nchecks;
     int prologue;          /* leading instructions of block 0 covered by them */
     LLVMValueRef static_clo; /* its constant closure (no free values), made on first use */
+    bool result_free;      /* puts nothing in its result region %0 (lb_emit.c) */
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are
@@ -96,6 +97,10 @@ typedef struct LbGen {
     LLVMValueRef *regs;          /* alloca per register */
     const RirInstr **lazy_new;   /* per region register: the region.new it is created
                                     by on first use (NULL: an ordinary register) */
+    const RirInstr **callee_get; /* per register: the global.get it holds when that value
+                                    is only the callee of the function's own guarded
+                                    self calls (or compared with `self`): loaded
+                                    without the unbound check (lb_emit.c) */
     LLVMBasicBlockRef *bbs;      /* LLVM block per RIR block id */
     int nbbs;
     LLVMValueRef argv_buf;       /* [argv_cap x i64] alloca shared by the calls */
@@ -137,6 +142,7 @@ LLVMValueRef lb_rt_call(LbGen *g, const char *name, LLVMValueRef *args, unsigned
 /* Built-in `id`: its C function (omni_b_* or omni_bv_*), declared on use. */
 LLVMValueRef lb_builtin_fn(LbGen *g, int id, bool *variadic, int *arity);
 const char  *lb_builtin_name(int id);
+unsigned     lb_builtin_flags(int id);  /* OBF_* */
 
 /* Parsed hot bitcode: parsed once per context, copied (pruned) per module. */
 typedef struct LbHot LbHot;

@@ -99,11 +99,16 @@ LLVMValueRef lb_rt_call(LbGen *g, const char *name, LLVMValueRef *args, unsigned
 }
 
 /* ---- built-ins, from the one table ---- */
-static const struct { const char *name, *cname; uint8_t kind; int8_t min; } builtins[] = {
-#define OMNI_BUILTIN(name, cname, kind, min, max, flags) { name, #cname, kind, min },
+static const struct { const char *name, *cname; uint8_t kind; int8_t min; uint8_t flags; } builtins[] = {
+#define OMNI_BUILTIN(name, cname, kind, min, max, flags) { name, #cname, kind, min, flags },
 #include "../rt/builtins.def"
 #undef OMNI_BUILTIN
 };
+
+unsigned lb_builtin_flags(int id)
+{
+    return id >= 0 && id < OMNI_BI__COUNT ? builtins[id].flags : 0;
+}
 
 const char *lb_builtin_name(int id)
 {
