@@ -134,6 +134,7 @@ struct FnCtx {
     RirBlock *cur;      /* the block being filled */
     uint8_t *home;      /* per register: 1 if it is some variable's home */
     int homecap;
+    int nscopes;        /* let scope markers emitted so far (their ids) */
 };
 
 typedef struct Lower {
@@ -876,6 +877,25 @@ static int lower_letrec(Lower *L, FnCtx *fc, const Ast *e, Want w)
     return lower(L, fc, e->u.let.body, w);
 }
 
+/* A let or letrec.  When it is not in tail position its code is framed
+ * by `scope.begin N` / `scope.end N` (N unique in the function): what it
+ * allocates and drops may then live in a region of its own, reclaimed
+ * where the let ends (ir/pass_let_regions.c decides, and removes the
+ * markers it does not use).  A let in tail position ends with the
+ * function, whose scope region already covers it. */
+static int lower_scope(Lower *L, FnCtx *fc, const Ast *e, Want w)
+{
+    if (w == W_TAIL)
+        return e->kind == A_LET ? lower_let(L, fc, e, w) : lower_letrec(L, fc, e, w);
+    RirInstr mk = ir_instr(RIR_SCOPE_BEGIN, e->span);
+    mk.imm = fc->nscopes++;
+    emit(fc, mk);
+    int r = e->kind == A_LET ? lower_let(L, fc, e, w) : lower_letrec(L, fc, e, w);
+    mk.op = RIR_SCOPE_END;
+    emit(fc, mk);
+    return r;
+}
+
 /* ------------------------------------------------------------- dispatch */
 
 static int lower(Lower *L, FnCtx *fc, const Ast *e, Want w)
@@ -920,9 +940,8 @@ static int lower(Lower *L, FnCtx *fc, const Ast *e, Want w)
     case A_CALL:
         return lower_call(L, fc, e, w);
     case A_LET:
-        return lower_let(L, fc, e, w);
     case A_LETREC:
-        return lower_letrec(L, fc, e, w);
+        return lower_scope(L, fc, e, w);
     }
     lower_error(L, sp, "internal error: unknown AST node kind %d", (int)e->kind);
     return finish_nothing(fc, sp, w == W_DISCARD ? W_VALUE : w);

@@ -49,3 +49,7 @@ RIR_OP(REGION_LEAVE, "region.leave", 0)                  /* region.leave %k to %
 RIR_OP(JMP,          "jmp",          RF_TERM)            /* jmp bbT */
 RIR_OP(BR,           "br",           RF_TERM)            /* br %c, bbT, bbF   (truthiness: not false, not nothing) */
 RIR_OP(RET,          "ret",          RF_TERM)            /* ret %v */
+/* lexical scope markers of a non-tail let / letrec (ir/lower.c); ir/pass_let_regions.c turns
+ * them into region.new / region.exit of the let's region or deletes them: never seen by a backend */
+RIR_OP(SCOPE_BEGIN,  "scope.begin",  0)                  /* scope.begin <imm: let id>   (the let's first instruction follows) */
+RIR_OP(SCOPE_END,    "scope.end",    0)                  /* scope.end <imm: let id>     (after the let's last instruction) */

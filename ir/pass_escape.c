@@ -562,6 +562,7 @@ static void constraints(Esc *e, const RirInstr *in)
     case RIR_CHECK_PARAM: case RIR_REGION_NEW: case RIR_REGION_EXIT: case RIR_RETAIN:
     case RIR_RELEASE: case RIR_TETHER: case RIR_UNTETHER: case RIR_REGION_GLOBAL:
     case RIR_REGION_CARRY: case RIR_REGION_LEAVE: /* the values keep their classes */
+    case RIR_SCOPE_BEGIN: case RIR_SCOPE_END:
     case RIR_JMP: case RIR_BR: case RIR__COUNT:
         break;
     }

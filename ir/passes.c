@@ -35,6 +35,7 @@ static const IrPass pipeline[] = {
     { "scope-regions", ir_pass_scope_regions, NULL },  /* CTRR: region.new / region.exit per function */
     { "carry-regions", ir_pass_carry_regions, NULL },  /* CTRR: a loop's carry region and its moves */
     { "region-place",  ir_pass_region_place, NULL },   /* CTRR: a region for every allocation site and call */
+    { "let-regions",   ir_pass_let_regions, NULL },    /* CTRR: what a non-tail let drops dies with the let */
     { "transmigrate",  ir_pass_transmigrate, NULL },   /* CTRR: repair values leaving for %0 (docs/CTRR.md) */
     { "alloc-order",   ir_pass_alloc_order, NULL },    /* list cells allocated before the calls filling them */
 };

@@ -279,6 +279,10 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         fputs(" to ", out);
         print_reg(out, in->region);
         break;
+    case RIR_SCOPE_BEGIN:
+    case RIR_SCOPE_END:
+        fprintf(out, " %lld", (long long)in->imm);
+        break;
     case RIR_JMP:
         fputc(' ', out);
         print_block_ref(out, in->target[0]);

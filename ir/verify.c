@@ -146,6 +146,9 @@ static void check_instr(VCtx *c, const RirInstr *in)
     case RIR_BR:
         want_args = 1, want_dst = 0;
         break;
+    case RIR_SCOPE_BEGIN: case RIR_SCOPE_END:   /* let markers: the id only */
+        want_dst = 0;
+        break;
     case RIR__COUNT:
         break;
     }

@@ -49,18 +49,60 @@ static void init_types(LbGen *g)
     g->t_generic = LLVMFunctionType(g->t_i64, gen, 5, false);
 }
 
-/* tailcc i64 (ptr region, ptr self, i64 x n) */
+/* The fast entry of a function body: i64 (ptr region, ptr self, i64 x n).
+ * A body of n <= LB_PAD_ARGS parameters takes exactly LB_PAD_ARGS (the
+ * unused ones poison) in the preserve_none convention: nothing is
+ * callee-saved, so a path that makes no call — the base case of a
+ * recursion — pushes and pops no register (under the usual conventions
+ * LLVM's shrink-wrapping cannot keep the prologue off such paths once a
+ * parameter lives across a call), and since all such bodies share one
+ * prototype every tail call between them can be `musttail`.  preserve_none
+ * passes up to 12 values in registers, so the padding costs nothing; 8
+ * arguments (10 registers) leave room for an indirect call's target, which
+ * -O0's fast register allocator cannot find with all 12 taken.
+ * Bodies with more parameters keep tailcc with their own arity, whose tail
+ * calls are guaranteed among themselves (tailcc's callee-pop). */
+static int fast_arity(int n) { return n <= LB_PAD_ARGS ? LB_PAD_ARGS : n; }
+
+static unsigned fast_cc(int n) { return n <= LB_PAD_ARGS ? LB_PRESERVE_NONE : LB_TAILCC; }
+
 static LLVMTypeRef fast_type(LbGen *g, int n)
 {
-    if (n < 8 && g->t_fast[n]) return g->t_fast[n];
-    LLVMTypeRef *p = malloc((size_t)(n + 2) * sizeof *p);
+    if (n <= LB_PAD_ARGS && g->t_fast_pad) return g->t_fast_pad;
+    int m = fast_arity(n);
+    LLVMTypeRef *p = malloc((size_t)(m + 2) * sizeof *p);
     if (!p) abort();
     p[0] = p[1] = g->t_ptr;
-    for (int i = 0; i < n; i++) p[i + 2] = g->t_i64;
-    LLVMTypeRef t = LLVMFunctionType(g->t_i64, p, (unsigned)n + 2, false);
+    for (int i = 0; i < m; i++) p[i + 2] = g->t_i64;
+    LLVMTypeRef t = LLVMFunctionType(g->t_i64, p, (unsigned)m + 2, false);
     free(p);
-    if (n < 8) g->t_fast[n] = t;
+    if (n <= LB_PAD_ARGS) g->t_fast_pad = t;
     return t;
+}
+
+/* Pads the argument array vals (region, self, n values; room for
+ * fast_arity(n) + 2) with poison; returns the count to pass. */
+static unsigned fast_args(LbGen *g, LLVMValueRef *vals, int n)
+{
+    int m = fast_arity(n);
+    for (int i = n; i < m; i++) vals[i + 2] = LLVMGetPoison(g->t_i64);
+    return (unsigned)m + 2;
+}
+
+/* A fast-entry call of a function of n parameters: its convention; and
+ * whether a tail call from the current body can be musttail (the same
+ * convention; for preserve_none that is also the same padded prototype,
+ * for tailcc prototypes may differ). */
+static void fast_call_conv(LLVMValueRef call, int n)
+{
+    LLVMSetInstructionCallConv(call, fast_cc(n));
+}
+
+static bool fast_musttail_ok(LbGen *g, int n)
+{
+    if (!g->cur_is_body) return false;
+    int m = g->cur->nparams + (g->cur->has_rest ? 1 : 0);
+    return fast_cc(m) == fast_cc(n);
 }
 
 char *lb_entry_name(const RirModule *rm, const LbOptions *opt)
@@ -121,7 +163,9 @@ static LLVMValueRef region_use(LbGen *g, int reg)
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
     LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, cur, ""), mk, done);
     LLVMPositionBuilderAtEnd(g->b, mk);
-    LLVMValueRef a[2] = { region(g, 0), lb_loc(g, def->span) };
+    /* a let's region (ir/pass_let_regions.c) makes its lazy parent first */
+    LLVMValueRef parent = region_use(g, def->region > 0 ? def->region : 0);
+    LLVMValueRef a[2] = { parent, lb_loc(g, def->span) };
     LLVMBuildStore(g->b, lb_rt_call(g, "omni_region_new_at", a, 2), g->regs[reg]);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, done);
@@ -150,7 +194,8 @@ static void end_if_region_made(LbGen *g, LLVMBasicBlockRef skip)
     LLVMPositionBuilderAtEnd(g->b, skip);
 }
 
-/* Which region registers are lazy: those made by `region.new %0`, and
+/* Which region registers are lazy: those made by `region.new` (of %0, or
+ * of a let region's parent), and
  * copies of them (mov, region.carry results), found by a fixpoint. */
 static void find_lazy_regions(LbGen *g, const RirFunc *f)
 {
@@ -165,7 +210,7 @@ static void find_lazy_regions(LbGen *g, const RirFunc *f)
                 const RirInstr *src = NULL;
                 if (in->dst <= 0 || in->dst >= f->nregs || f->reg_kind[in->dst] != RK_REGION)
                     continue;
-                if (in->op == RIR_REGION_NEW && in->region == 0)
+                if (in->op == RIR_REGION_NEW && in->region >= 0)
                     src = in;
                 else if (in->op == RIR_MOV && in->nargs == 1 && in->args[0] > 0 && in->args[0] < f->nregs)
                     src = g->lazy_new[in->args[0]];
@@ -183,7 +228,7 @@ static void find_lazy_regions(LbGen *g, const RirFunc *f)
             const RirInstr *in = &f->blocks[k]->instrs[i];
             if (in->dst <= 0 || in->dst >= f->nregs || !g->lazy_new[in->dst])
                 continue;
-            bool ok = (in->op == RIR_REGION_NEW && in->region == 0) ||
+            bool ok = (in->op == RIR_REGION_NEW && in->region >= 0) ||
                       (in->op == RIR_MOV && in->nargs == 1 && lazy_region(g, in->args[0])) ||
                       (in->op == RIR_REGION_CARRY && lazy_region(g, in->region));
             if (!ok)
@@ -448,7 +493,7 @@ static void scan_checks(const RirFunc *f, LbFunc *lf)
 static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, bool tail)
 {
     int n = in->nargs - 1;
-    LLVMValueRef *vals = malloc((size_t)(n + 2) * sizeof *vals);
+    LLVMValueRef *vals = malloc((size_t)(fast_arity(n) + 2) * sizeof *vals);
     if (!vals) abort();
     LLVMValueRef r = instr_region(g, in);
     for (int i = 0; i < n; i++) vals[i + 2] = val(g, in->args[i + 1]);
@@ -461,10 +506,10 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
     LLVMPositionBuilderAtEnd(g->b, fast);
     vals[0] = r;
     vals[1] = as_ptr(g, f);
-    LLVMValueRef fr = LLVMBuildCall2(g->b, fast_type(g, n), code, vals, (unsigned)n + 2, "");
-    LLVMSetInstructionCallConv(fr, LB_TAILCC);
+    LLVMValueRef fr = LLVMBuildCall2(g->b, fast_type(g, n), code, vals, fast_args(g, vals, n), "");
+    fast_call_conv(fr, n);
     if (tail) {
-        mark_tail(fr, true);
+        mark_tail(fr, fast_musttail_ok(g, n));
         LLVMBuildRet(g->b, fr);
     }
     LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
@@ -508,7 +553,7 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     LbFunc *lf = &g->funcs[callee_idx];
     int given = in->nargs - 1, fixed = callee->nparams;
     int n = fixed + (callee->has_rest ? 1 : 0);
-    LLVMValueRef *vals = malloc((size_t)(n + 2 + given) * sizeof *vals);
+    LLVMValueRef *vals = malloc((size_t)(fast_arity(n) + 2 + given) * sizeof *vals);
     if (!vals) abort();
     LLVMValueRef r = lf->result_free && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
                          ? region(g, 0) : instr_region(g, in);
@@ -517,7 +562,7 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     for (int i = 0; i < fixed; i++) vals[i + 2] = val(g, in->args[i + 1]);
     if (callee->has_rest) {
         int extra = given - fixed;
-        LLVMValueRef *ev = vals + n + 2;
+        LLVMValueRef *ev = vals + fast_arity(n) + 2;
         for (int i = 0; i < extra; i++) ev[i] = val(g, in->args[fixed + 1 + i]);
         if (extra == 0) {
             vals[n + 1] = lb_i64(g, OMNI_NIL);
@@ -531,11 +576,11 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
         }
     }
     emit_entry_checks(g, callee, lf, vals + 2, lb_loc(g, in->span));
-    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, vals, (unsigned)n + 2, "");
-    LLVMSetInstructionCallConv(c, LB_TAILCC);
+    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, vals, fast_args(g, vals, n), "");
+    fast_call_conv(c, n);
     free(vals);
     if (tail) {
-        mark_tail(c, true);
+        mark_tail(c, fast_musttail_ok(g, n));
         LLVMBuildRet(g->b, c);
         return NULL;
     }
@@ -1046,7 +1091,7 @@ static void emit_generic(LbGen *g, const RirFunc *f, LbFunc *lf)
 
     LLVMPositionBuilderAtEnd(g->b, ok);
     int total = f->nparams + (f->has_rest ? 1 : 0);
-    LLVMValueRef *a = malloc((size_t)(total + 2) * sizeof *a);
+    LLVMValueRef *a = malloc((size_t)(fast_arity(total) + 2) * sizeof *a);
     if (!a) abort();
     a[0] = r;
     a[1] = self;
@@ -1062,8 +1107,8 @@ static void emit_generic(LbGen *g, const RirFunc *f, LbFunc *lf)
         a[total + 1] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(lf2), lf2, la, 4, "");
     }
     emit_entry_checks(g, f, lf, a + 2, loc);
-    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, a, (unsigned)total + 2, "");
-    LLVMSetInstructionCallConv(c, LB_TAILCC);
+    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, a, fast_args(g, a, total), "");
+    fast_call_conv(c, total);
     /* Keep the body out of the wrapper: a copy of every body would double
      * what the optimiser and code generator chew through, and the generic
      * path (apply, map, ...) pays a direct call only. */
@@ -1174,7 +1219,7 @@ static void declare_funcs(LbGen *g, const char *entry_name)
         char *name = lb_fmt("%s.%s", rm->name, f->name);
         lf->body_ty = fast_type(g, f->nparams + (f->has_rest ? 1 : 0));
         lf->body = LLVMAddFunction(g->mod, name, lf->body_ty);
-        LLVMSetFunctionCallConv(lf->body, LB_TAILCC);
+        LLVMSetFunctionCallConv(lf->body, fast_cc(f->nparams + (f->has_rest ? 1 : 0)));
         LLVMSetLinkage(lf->body, LLVMInternalLinkage);
         char *gname = lb_fmt("%s.generic", name);
         lf->generic = LLVMAddFunction(g->mod, gname, g->t_generic);

@@ -22,7 +22,11 @@
 #include <llvm-c/TargetMachine.h>
 
 /* LLVM's `tailcc` (CallingConv::Tail); the C API's enum does not name it. */
-enum { LB_TAILCC = 18 };
+enum { LB_TAILCC = 18, LB_PRESERVE_NONE = 21 };   /* llvm::CallingConv::Tail, PreserveNone */
+/* Bodies of functions with at most LB_PAD_ARGS parameters (the rest list
+ * counted) take exactly LB_PAD_ARGS, unused ones poison, and use the
+ * preserve_none convention (lb_emit.c, fast_type). */
+enum { LB_PAD_ARGS = 8 };
 
 /* ---- a small string-keyed hash map (keys copied, values opaque) ---- */
 typedef struct LbMapEnt { char *key; void *val; } LbMapEnt;
@@ -72,7 +76,7 @@ typedef struct LbGen {
     /* cached types */
     LLVMTypeRef t_void, t_i1, t_i8, t_i32, t_i64, t_ptr, t_f64, t_loc;
     LLVMTypeRef t_generic;       /* i64 (ptr, ptr, ptr, i64, ptr) */
-    LLVMTypeRef t_fast[8];       /* tailcc i64 (ptr, ptr, i64 x n) for small n */
+    LLVMTypeRef t_fast_pad;      /* i64 (ptr, ptr, i64 x LB_PAD_ARGS): every body of <= LB_PAD_ARGS params */
 
     LbFunc *funcs;               /* per RIR function (by index) */
 

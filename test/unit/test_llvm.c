@@ -424,7 +424,7 @@ START_TEST(test_aot_files)
     char *text = lb_module_to_text(m, &o, &err);
     ck_assert_ptr_nonnull(text);
     ck_assert_ptr_nonnull(strstr(text, "define noundef i64 @omni_program_entry(ptr"));
-    ck_assert_ptr_nonnull(strstr(text, "musttail call tailcc i64"));
+    ck_assert_ptr_nonnull(strstr(text, "musttail call preserve_nonecc i64"));
     ck_assert_ptr_nonnull(strstr(text, "call ptr @omni_global_slot("));
     ck_assert_ptr_nonnull(strstr(text, "!DISubprogram(name: \"aot_loop\""));
     free(text);
