@@ -44,6 +44,7 @@ void *ir_grow(FeArena *a, void *old, int n, int *cap, size_t elem);
 void ir_pass_simplify(RirFunc *f);
 void ir_pass_region_place(RirFunc *f);
 void ir_pass_alloc_order(RirFunc *f);
+void ir_pass_cse(RirFunc *f);
 void ir_pass_let_regions(RirFunc *f);   /* regions for what non-tail lets drop (ir/pass_let_regions.c) */
 /* Module pass (needs every function at once): guarded known calls of the
  * unit's own top-level functions (ir/pass_known_calls.c). */

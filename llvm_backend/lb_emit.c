@@ -704,8 +704,8 @@ static LLVMValueRef prim_region(LbGen *g, const RirInstr *in)
 
 /* A short `(list a ...)` is allocated inline rather than by the variadic
  * built-in: its cells are reserved in order (so the spine lies in memory in
- * the order it is walked), then filled back to front, exactly what
- * %pair-reserve / %pair-fill do for ir/pass_alloc_order.c. */
+ * the order it is walked) in one bump, then filled back to front, exactly
+ * what %pair-reserve / %pair-fill do for ir/pass_alloc_order.c. */
 enum { LB_INLINE_LIST_MAX = 8 };
 
 static bool emit_inline_list(LbGen *g, const RirInstr *in)
@@ -719,9 +719,14 @@ static bool emit_inline_list(LbGen *g, const RirInstr *in)
     LLVMValueRef ff = lb_builtin_fn(g, OMNI_BI_pair_fill, &variadic, &arity);
     LLVMValueRef reg = instr_region(g, in), loc = lb_loc(g, in->span);
     LLVMValueRef cells[LB_INLINE_LIST_MAX];
-    for (int k = 0; k < n; k++) {
+    if (n == 1) {
         LLVMValueRef a[2] = { reg, loc };
-        cells[k] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(rf), rf, a, 2, "");
+        cells[0] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(rf), rf, a, 2, "");
+    } else {
+        LLVMValueRef a[2] = { reg, lb_i64(g, (uint64_t)n) };
+        LLVMValueRef base = lb_rt_call(g, "omni_pairs_reserve", a, 2);
+        for (int k = 0; k < n; k++)
+            cells[k] = LLVMBuildAdd(g->b, base, lb_i64(g, (uint64_t)k * sizeof(OPair)), "");
     }
     LLVMValueRef next = lb_i64(g, OMNI_NIL);
     for (int k = n - 1; k >= 0; k--) {
@@ -730,6 +735,35 @@ static bool emit_inline_list(LbGen *g, const RirInstr *in)
     }
     set(g, in->dst, next);
     return true;
+}
+
+static void emit_prim(LbGen *g, const RirInstr *in);
+
+/* A run of `%pair-reserve` in one region (ir/pass_alloc_order.c reserves a
+ * list's cells back to back) is one bump of 24 n bytes: omni_pairs_reserve,
+ * cell k at the first + 24 k.  Returns how many instructions after b[i] it
+ * consumed; other prims are emitted one by one. */
+static int emit_reserve_run(LbGen *g, const RirBlock *b, int i)
+{
+    const RirInstr *in = &b->instrs[i];
+    if (in->imm != OMNI_BI_pair_reserve) {
+        emit_prim(g, in);
+        return 0;
+    }
+    int n = 1;
+    while (i + n < b->n && b->instrs[i + n].op == RIR_PRIM && b->instrs[i + n].imm == OMNI_BI_pair_reserve &&
+           b->instrs[i + n].region == in->region)
+        n++;
+    if (n == 1) {
+        emit_prim(g, in);
+        return 0;
+    }
+    LLVMValueRef a[2] = { instr_region(g, in), lb_i64(g, (uint64_t)n) };
+    LLVMValueRef base = lb_rt_call(g, "omni_pairs_reserve", a, 2);
+    for (int k = 0; k < n; k++)
+        set(g, b->instrs[i + k].dst,
+            LLVMBuildAdd(g->b, base, lb_i64(g, (uint64_t)k * sizeof(OPair)), ""));
+    return n - 1;
 }
 
 static void emit_prim(LbGen *g, const RirInstr *in)
@@ -896,7 +930,9 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         case RIR_CALL_KNOWN:
             if (emit_call_known(g, in, tail)) return;
             break;
-        case RIR_PRIM: emit_prim(g, in); break;
+        case RIR_PRIM:
+            i += emit_reserve_run(g, b, i);
+            break;
         case RIR_CHECK_PARAM: { /* one the prologue scan could not hoist */
             LLVMValueRef v = val(g, in->args[0]);
             emit_param_check(g, v, (int)in->imm, display_of(g->cur), in->name ? in->name : "?",

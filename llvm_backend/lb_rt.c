@@ -42,6 +42,7 @@ static const struct { const char *name, *sig; int flags; } rt_fns[] = {
     { "omni_static_dict",       "i:ip", 0 },
     { "omni_region_new",        "p:p", 0 },
     { "omni_region_new_at",     "p:pp", 0 },
+    { "omni_pairs_reserve",     "i:pi", 0 },
     { "omni_region_global",     "p:", 0 },
     { "omni_region_exit",       "v:p", 0 },
     { "omni_region_retain",     "v:p", 0 },

@@ -267,17 +267,28 @@ OVal omni_b_cons(Region *r, const OmniLoc *loc, OVal a, OVal b)
 
 /* %pair-reserve / %pair-fill: a `cons` split in two by ir/pass_alloc_order.c
  * so the cell is allocated before the calls that compute its fields (a
- * tree is then laid out in the order it is walked).  The reserved cell
- * holds () until it is filled; nothing can reach it before %pair-fill
- * returns it, so filling is its initialisation, not a store through the
- * barrier, and its fields meet the same placement rule as cons's. */
+ * tree is then laid out in the order it is walked).  Nothing can reach the
+ * reserved cell before %pair-fill returns it, and nothing walks a region's
+ * memory except from pointers (transmigration and printing follow roots;
+ * there are no heap scans), so its fields are left unset until the fill,
+ * which is their initialisation, not a store through the barrier; they
+ * meet the same placement rule as cons's.  An error between the two halves
+ * leaves an unreachable cell. */
 OVal omni_b_pair_reserve(Region *r, const OmniLoc *loc)
 {
     (void)loc;
     OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
     omni_hdr_init(p, OT_PAIR);
-    p->car = OMNI_NIL;
-    p->cdr = OMNI_NIL;
+    return OMNI_VAL(p);
+}
+
+/* n reserved cells in one bump (the backend's run of %pair-reserve in one
+ * region, llvm_backend/lb_emit.c): cell k is the first + 24 k bytes. */
+OMNI_HOT_FORCE_INLINE OVal omni_pairs_reserve(Region *r, int64_t n)
+{
+    OPair *p = omni_region_alloc_inline(r, (size_t)n * sizeof(OPair));
+    for (int64_t k = 0; k < n; k++)
+        omni_hdr_init(&p[k], OT_PAIR);
     return OMNI_VAL(p);
 }
 

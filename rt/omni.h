@@ -134,6 +134,9 @@ Region *omni_region_new(Region *parent);      /* a scope region */
 /* The same, naming the source location of the region.new for the
  * --region-stats report (omni_region_new: location unknown). */
 Region *omni_region_new_at(Region *parent, const OmniLoc *loc);
+/* n fresh pairs, contiguous, headers set, fields unset until filled
+ * (compiled code's reserved list cells, rt/hot.c). */
+OVal    omni_pairs_reserve(Region *r, int64_t n);
 void    omni_region_exit(Region *r);          /* scope ends: scope_alive = 0 */
 void    omni_region_retain(Region *r);        /* external_rc++ */
 void    omni_region_release(Region *r);       /* external_rc-- */

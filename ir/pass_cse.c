@@ -1,0 +1,207 @@
+/* pass_cse.c — reuse what a pure built-in already computed.
+ *
+ * Lisp code reads the same field again and again: `(car placed)` three
+ * times in one `and`, `(car a)` in every arm of a `cond`.  Each read is a
+ * type check plus a load, and LLVM cannot merge them once a slow path (an
+ * out-of-line numeric helper, which may write memory) joins in between.
+ * Pairs are immutable, so `(car x)` computed once is `(car x)` for as long
+ * as register x keeps its value.  This pass replaces a repeated pure prim
+ * by a `mov` of the earlier result.
+ *
+ * Pure here: the prim neither allocates nor writes and its result depends
+ * only on its operands — car/cdr and their compositions (pairs are
+ * immutable), the type and equality predicates, the fixnum comparisons.
+ * A failing first occurrence raises before the second is reached, so the
+ * second never needs its own error.
+ *
+ * Registers are not SSA, so availability is tracked along extended basic
+ * blocks: a block and the chain of blocks that have it as their only
+ * predecessor (the arms of a cond or an `and` test); an entry is dropped as
+ * soon as any of its operands or its result register is assigned again.
+ * Copies (`mov`) are followed, so `(car p)` read through a copy of p, or a
+ * repeat of a repeat, is found too.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir_internal.h"
+
+static bool pure_prim(int64_t id)
+{
+    switch (id) {
+    case OMNI_BI_car: case OMNI_BI_cdr: case OMNI_BI_cadr: case OMNI_BI_cddr: case OMNI_BI_caddr:
+    case OMNI_BI_nullp: case OMNI_BI_pairp: case OMNI_BI_listp: case OMNI_BI_eq: case OMNI_BI_not:
+    case OMNI_BI_numeq2: case OMNI_BI_lt2: case OMNI_BI_gt2: case OMNI_BI_le2: case OMNI_BI_ge2:
+    case OMNI_BI_intp: case OMNI_BI_floatp: case OMNI_BI_numberp: case OMNI_BI_stringp:
+    case OMNI_BI_symbolp: case OMNI_BI_charp: case OMNI_BI_boolp: case OMNI_BI_nothingp:
+    case OMNI_BI_fnp: case OMNI_BI_arrayp: case OMNI_BI_dictp: case OMNI_BI_atomp:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* An available value: prim `imm` of `args` (operands already mapped
+ * through copies) is in register dst; or, for a copy, dst = mov args[0]. */
+typedef struct Avail {
+    bool copy;
+    int64_t imm;
+    int nargs;
+    int32_t args[3];
+    int32_t dst;
+} Avail;
+
+typedef struct Table {
+    Avail *a;
+    int n, cap;
+} Table;
+
+enum { MAX_ARGS = 3 };
+
+/* The register r stands for: the source of a live copy, else r. */
+static int32_t canon(const Table *t, int32_t r)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->a[i].copy && t->a[i].dst == r)
+            return t->a[i].args[0];
+    return r;
+}
+
+/* Register r is assigned: forget what used it or lived in it. */
+static void kill(Table *t, int32_t r)
+{
+    if (r < 0)
+        return;
+    for (int i = 0; i < t->n;) {
+        const Avail *v = &t->a[i];
+        bool dead = v->dst == r;
+        for (int k = 0; k < v->nargs && !dead; k++)
+            dead = v->args[k] == r;
+        if (dead)
+            t->a[i] = t->a[--t->n];
+        else
+            i++;
+    }
+}
+
+static void add(Table *t, Avail v)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 16;
+        t->a = realloc(t->a, (size_t)t->cap * sizeof *t->a);
+        if (!t->a) {
+            fputs("omni: out of memory (cse)\n", stderr);
+            abort();
+        }
+    }
+    t->a[t->n++] = v;
+}
+
+static void cse_block(RirFunc *f, RirBlock *b, Table *t)
+{
+    for (int i = 0; i < b->n; i++) {
+        RirInstr *in = &b->instrs[i];
+        if (in->op == RIR_PRIM && in->dst >= 0 && pure_prim(in->imm) && in->nargs <= MAX_ARGS) {
+            Avail v = { .copy = false, .imm = in->imm, .nargs = in->nargs, .dst = in->dst };
+            for (int k = 0; k < in->nargs; k++)
+                v.args[k] = canon(t, in->args[k]);
+            int32_t hit = -1;
+            for (int k = 0; k < t->n && hit < 0; k++) {
+                const Avail *w = &t->a[k];
+                if (w->copy || w->imm != v.imm || w->nargs != v.nargs)
+                    continue;
+                bool same = true;
+                for (int j = 0; j < v.nargs; j++)
+                    same &= w->args[j] == v.args[j];
+                if (same)
+                    hit = w->dst;
+            }
+            kill(t, in->dst);
+            if (hit >= 0 && hit != in->dst) {
+                RirInstr mv = ir_instr(RIR_MOV, in->span);
+                mv.dst = in->dst;
+                mv.nargs = 1;
+                mv.args = fe_alloc(f->module->arena, sizeof *mv.args);
+                mv.args[0] = hit;
+                *in = mv;
+                add(t, (Avail){ .copy = true, .nargs = 1, .args = { hit }, .dst = in->dst });
+                continue;
+            }
+            bool self_ref = false;
+            for (int k = 0; k < v.nargs; k++)
+                self_ref |= v.args[k] == v.dst;
+            if (!self_ref)
+                add(t, v);
+            continue;
+        }
+        if (in->op == RIR_MOV && in->nargs == 1 && in->dst >= 0 && f->reg_kind[in->dst] == RK_VALUE) {
+            int32_t src = canon(t, in->args[0]);
+            kill(t, in->dst);
+            if (src != in->dst)
+                add(t, (Avail){ .copy = true, .nargs = 1, .args = { src }, .dst = in->dst });
+            continue;
+        }
+        kill(t, in->dst);
+    }
+}
+
+void ir_pass_cse(RirFunc *f)
+{
+    int nb = f->nblocks;
+    int *npred = calloc((size_t)nb + 1, sizeof *npred);
+    if (!npred) {
+        fputs("omni: out of memory (cse)\n", stderr);
+        abort();
+    }
+    for (int bi = 0; bi < nb; bi++) {
+        const RirBlock *b = f->blocks[bi];
+        if (b->n == 0)
+            continue;
+        const RirInstr *t = &b->instrs[b->n - 1];
+        int ns = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
+        for (int s = 0; s < ns; s++)
+            if (t->target[s] >= 0 && t->target[s] < nb && !(s == 1 && t->target[1] == t->target[0]))
+                npred[t->target[s]]++;
+    }
+    npred[0]++;   /* the entry is also entered from outside */
+    /* Each extended block starts at a block with several (or no single)
+     * predecessors and goes depth first into single-predecessor successors,
+     * each branch with its own copy of the table. */
+    int *stack = malloc((size_t)(nb + 1) * sizeof *stack);
+    Table *tables = calloc((size_t)nb + 1, sizeof *tables);
+    if (!stack || !tables) {
+        fputs("omni: out of memory (cse)\n", stderr);
+        abort();
+    }
+    for (int root = 0; root < nb; root++) {
+        if (npred[root] == 1 && root != 0)
+            continue;
+        int sp = 0;
+        stack[sp++] = root;
+        tables[root].n = 0;
+        while (sp > 0) {
+            int bi = stack[--sp];
+            RirBlock *b = f->blocks[bi];
+            cse_block(f, b, &tables[bi]);
+            if (b->n == 0)
+                continue;
+            const RirInstr *t = &b->instrs[b->n - 1];
+            int ns = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
+            for (int s = 0; s < ns; s++) {
+                int c = t->target[s];
+                if (c <= 0 || c >= nb || npred[c] != 1 || (s == 1 && t->target[1] == t->target[0]))
+                    continue;
+                Table *ct = &tables[c];
+                ct->n = 0;
+                for (int k = 0; k < tables[bi].n; k++)
+                    add(ct, tables[bi].a[k]);
+                stack[sp++] = c;
+            }
+        }
+    }
+    for (int bi = 0; bi <= nb; bi++)
+        free(tables[bi].a);
+    free(tables);
+    free(stack);
+    free(npred);
+}
