@@ -26,7 +26,7 @@ enum { LB_TAILCC = 18, LB_PRESERVE_NONE = 21 };   /* llvm::CallingConv::Tail, Pr
 /* Bodies of functions with at most LB_PAD_ARGS parameters (the rest list
  * counted) take exactly LB_PAD_ARGS, unused ones poison, and use the
  * preserve_none convention (lb_emit.c, fast_type). */
-enum { LB_PAD_ARGS = 8 };
+enum { LB_PAD_ARGS = OMNI_FAST_PAD_ARGS };   /* rt/omni.h: hot.c calls such entries too */
 
 /* ---- a small string-keyed hash map (keys copied, values opaque) ---- */
 typedef struct LbMapEnt { char *key; void *val; } LbMapEnt;

@@ -156,7 +156,9 @@ static OVal map_like(Region *r, const OmniLoc *loc, const char *who, bool collec
     }
 }
 
-OVal omni_bv_map(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
+/* map in general (any sequences, any function value); rt/hot.c's
+ * omni_bv_map runs the common one-list case itself in compiled code. */
+OVal omni_map_general(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
 {
     return map_like(r, loc, "map", true, argc, argv);
 }

@@ -140,6 +140,60 @@ void *omni_fast_code(OVal f, int32_t argc)
     return (void *)0;
 }
 
+/* ---- map over one list ---------------------------------------------------- */
+
+/* Compiled into programs (this file is their bitcode), map over one list
+ * with a compiled function of one parameter calls its fast entry directly:
+ * no generic wrapper, no argument array, no C frame per element.  The entry
+ * convention is the backend's (rt/omni.h, OClosure): preserve_none, padded
+ * to OMNI_FAST_PAD_ARGS values; where the compiler of this file cannot
+ * name that convention (the C runtime's own copy), omni_map_general does
+ * the work.  Each cell is allocated before its element is computed, so the
+ * spine precedes what the elements hold, in the order a walk reads them;
+ * linking a fresh cell of r into the previous fresh cell of r is
+ * initialisation, as in omni_lbuild_push. */
+#if defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(preserve_none) && defined(__x86_64__)
+#define OMNI_HOT_FAST_CALLS 1
+typedef OVal (__attribute__((preserve_none)) *OmniFastPad)(Region *, OClosure *, OVal, OVal, OVal, OVal,
+                                                           OVal, OVal, OVal, OVal);
+_Static_assert(OMNI_FAST_PAD_ARGS == 8, "OmniFastPad lists OMNI_FAST_PAD_ARGS values");
+#endif
+#endif
+
+OVal omni_bv_map(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
+{
+#ifdef OMNI_HOT_FAST_CALLS
+    OVal f = argv[0], xs = argc == 2 ? argv[1] : OMNI_NIL;
+    if (argc == 2 && omni_is_type(f, OT_CLOSURE) && OMNI_PTR(OClosure, f)->fast_arity == 1 &&
+        (xs == OMNI_NIL || omni_is_type(xs, OT_PAIR))) {
+        OClosure *c = OMNI_PTR(OClosure, f);
+        OmniFastPad code = (OmniFastPad)c->code;
+
+        OVal head = OMNI_NIL;
+        OPair *last = (OPair *)0;
+        OVal p = xs;
+        while (omni_is_type(p, OT_PAIR)) {
+            OPair *cell = omni_region_alloc_inline(r, sizeof(OPair));
+            omni_hdr_init(cell, OT_PAIR);
+            cell->car = OMNI_NIL;
+            cell->cdr = OMNI_NIL;
+            if (last)
+                last->cdr = OMNI_VAL(cell);
+            else
+                head = OMNI_VAL(cell);
+            last = cell;
+            cell->car = code(r, c, OMNI_PTR(OPair, p)->car, 0, 0, 0, 0, 0, 0, 0); /* padding: unread */
+            p = OMNI_PTR(OPair, p)->cdr;
+        }
+        if (p != OMNI_NIL)
+            omni_err_type(loc, "map", "List", xs);
+        return head;
+    }
+#endif
+    return omni_map_general(r, loc, argc, argv);
+}
+
 /* ---- arithmetic: tagged fixnums, a = 2x+1 -------------------------------- */
 
 OVal omni_b_add2(Region *r, const OmniLoc *loc, OVal a, OVal b)

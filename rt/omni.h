@@ -97,13 +97,18 @@ typedef struct OBox    { OHdr h; OVal val; } OBox;   /* a captured variable that
 typedef OVal (*OmniGenericFn)(Region *r, OClosure *self, const OmniLoc *loc,
                               int64_t argc, OVal *argv);
 
-/* A function value.  `code` is the fast entry of a compiled function with
- * the LLVM `tailcc` convention and exactly `fast_arity` value arguments:
- *     tailcc OVal code(Region *r, OClosure *self, OVal a0, ..., OVal a{n-1})
+/* A function value.  `code` is the fast entry of a compiled function of
+ * exactly `fast_arity` value arguments:
+ *     OVal code(Region *r, OClosure *self, OVal a0, ..., OVal a{n-1})
+ * For n <= OMNI_FAST_PAD_ARGS it takes OMNI_FAST_PAD_ARGS values (the
+ * unused ones are ignored) in LLVM's preserve_none convention; above, n
+ * values in tailcc (llvm_backend/lb_emit.c, fast_type).
  * fast_arity is -1 when there is no such entry (built-ins, functions with a
  * rest parameter): callers then go through `generic`.  A function with a
  * rest parameter has `code` taking nreq + 1 arguments (the last is the list
  * of the rest), reached only through `generic`. */
+enum { OMNI_FAST_PAD_ARGS = 8 };
+
 struct OClosure {
     OHdr h;
     void *code;

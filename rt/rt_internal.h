@@ -77,6 +77,8 @@ bool omni_dict_remove(OVal d, OVal key);
 int64_t omni_list_length(OVal v);
 /* List of n values, allocated in r. */
 OVal omni_list_from(Region *r, int64_t n, const OVal *items);
+/* map over any sequences with any function value (rt/b_list.c). */
+OVal omni_map_general(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv);
 
 /* ---- growable byte buffer (malloc'd) for building strings and output ---- */
 typedef struct OmniBuf { char *p; size_t n, cap; } OmniBuf;
