@@ -4,7 +4,8 @@
 Builds each test/bench/NAME.omni with `omni-llc -O2` and c/NAME.c with
 `gcc -O2`, runs every version --runs times (Chez Scheme as
 `scheme --optimize-level 3 --script chez/NAME.ss` when `scheme` is
-installed), and prints the median wall time and the peak resident memory
+installed) in interleaved rounds — each round runs every version once, so
+the noise of a shared machine falls on all of them alike — and prints the median wall time and the peak resident memory
 (ru_maxrss from wait4, read by the small launcher measure.c) of each, the
 ratios OmniLisp/C and OmniLisp/Chez, and whether all versions printed the
 same checksum.  Each run is limited to --mem-limit-gb of address space.
@@ -81,17 +82,24 @@ def run_measured(cmd, timeout):
     return secs, rss, out, None
 
 
-def measure(cmd, runs, timeout):
-    m = Measure()
+def measure_interleaved(cmds, runs, timeout):
+    """Runs every version once per round, round after round, so a slow
+    stretch of a shared machine hits all of them alike and their ratios
+    stay meaningful.  cmds: {key: argv}; returns {key: Measure}."""
+    ms = {k: Measure() for k in cmds}
     for _ in range(runs):
-        secs, rss, out, err = run_measured(cmd, timeout)
-        if err:
-            m.error = err
-            break
-        m.times.append(secs)
-        m.rss_kib.append(rss)
-        m.output = out.strip()
-    return m
+        for k, cmd in cmds.items():
+            m = ms[k]
+            if m.error:
+                continue
+            secs, rss, out, err = run_measured(cmd, timeout)
+            if err:
+                m.error = err
+                continue
+            m.times.append(secs)
+            m.rss_kib.append(rss)
+            m.output = out.strip()
+    return ms
 
 
 def build(cmd, what):
@@ -185,7 +193,7 @@ def run_all(args):
     results = {}
     problems = []
     for prog in progs:
-        row = {}
+        row, cmds = {}, {}
         if use_omni:
             exe = os.path.join(OUT_DIR, prog + ".omni.exe")
             err = build([args.omni_llc, "-O2", os.path.join(HERE, prog + ".omni"), "-o", exe],
@@ -195,8 +203,7 @@ def run_all(args):
                 row["omni"] = Measure()
                 row["omni"].error = "build"
             else:
-                print("running %s (OmniLisp)..." % prog, flush=True)
-                row["omni"] = measure([exe], args.runs, args.timeout)
+                cmds["omni"] = [exe]
         c_sources = [(prog, prog)] + [(r, c) for r, p, c in EXTRA_C if p == prog]
         for rowname, csrc in ([] if args.no_c else c_sources):
             exe = os.path.join(OUT_DIR, csrc + ".c.exe")
@@ -208,13 +215,12 @@ def run_all(args):
                 row[key] = Measure()
                 row[key].error = "build"
             else:
-                print("running %s (C)..." % csrc, flush=True)
-                row[key] = measure([exe], args.runs, args.timeout)
+                cmds[key] = [exe]
         if chez:
-            print("running %s (Chez)..." % prog, flush=True)
-            row["chez"] = measure([chez, "--optimize-level", "3", "--script",
-                                   os.path.join(HERE, "chez", prog + ".ss")],
-                                  args.runs, args.timeout)
+            cmds["chez"] = [chez, "--optimize-level", "3", "--script",
+                            os.path.join(HERE, "chez", prog + ".ss")]
+        print("running %s (%s; %d rounds)..." % (prog, ", ".join(cmds), args.runs), flush=True)
+        row.update(measure_interleaved(cmds, args.runs, args.timeout))
         results[prog] = row
 
     header = ("program", "omni s", "omni MB", "C s", "C MB", "chez s", "chez MB",
