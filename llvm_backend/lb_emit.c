@@ -555,7 +555,8 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     int n = fixed + (callee->has_rest ? 1 : 0);
     LLVMValueRef *vals = malloc((size_t)(fast_arity(n) + 2 + given) * sizeof *vals);
     if (!vals) abort();
-    LLVMValueRef r = lf->result_free && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
+    bool free_of_result = lf->result_free || (lf->result_numbers && !g->cur_loops);
+    LLVMValueRef r = free_of_result && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
                          ? region(g, 0) : instr_region(g, in);
     vals[0] = r;
     vals[1] = self;
@@ -676,30 +677,56 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
     return false;
 }
 
-/* The region a prim allocates in.  Fixnum + - * and negation allocate only
- * when an operand is a Float (on two fixnums they return a fixnum or raise
- * overflow), so a lazy scope region is made for them only when an operand
- * is not a fixnum: a loop counting with fixnums never creates its region.
- * On two fixnums the region passed may be NULL, which those helpers never
- * touch. */
-static LLVMValueRef prim_region(LbGen *g, const RirInstr *in)
+/* Fixnum + - * and negation allocate only when an operand is a Float (on
+ * fixnums they return a fixnum or raise overflow), so a lazy scope region
+ * is made for them only when an operand is not a fixnum: a loop counting
+ * with fixnums never creates its region.  On fixnums the region passed is
+ * NULL, which those helpers never touch. */
+static bool fix_only_prim(LbGen *g, const RirInstr *in)
 {
     int id = (int)in->imm;
-    bool fix_only = id == OMNI_BI_add2 || id == OMNI_BI_sub2 || id == OMNI_BI_mul2 || id == OMNI_BI_neg;
-    if (!fix_only || !lazy_region(g, in->region) || in->nargs < 1)
-        return instr_region(g, in);
+    return (id == OMNI_BI_add2 || id == OMNI_BI_sub2 || id == OMNI_BI_mul2 || id == OMNI_BI_neg) &&
+           in->nargs >= 1 && in->region > 0 && lazy_region(g, in->region);
+}
+
+/* Emits the call of a fixed-arity built-in with region argument r. */
+static LLVMValueRef fixed_prim_call(LbGen *g, const RirInstr *in, LLVMValueRef fn, LLVMValueRef r)
+{
+    LLVMValueRef a[8];
+    a[0] = r;
+    a[1] = lb_loc(g, in->span);
+    for (int i = 0; i < in->nargs && i < 6; i++) a[i + 2] = val(g, in->args[i]);
+    return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, a, (unsigned)in->nargs + 2, "");
+}
+
+/* A fixnum-only prim (see above) in a lazy region: two copies of the
+ * inlined helper, one for all-fixnum operands given no region at all (it
+ * never touches it: the result is a fixnum or an overflow error), one
+ * that makes the region first.  The hot path then tests no region. */
+static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
+{
     LLVMValueRef tags = val(g, in->args[0]);
     for (int i = 1; i < in->nargs; i++)
         tags = LLVMBuildAnd(g->b, tags, val(g, in->args[i]), "");
     LLVMValueRef all_fix = LLVMBuildTrunc(g->b, tags, LLVMInt1TypeInContext(g->ctx), "");
-    LLVMBasicBlockRef mk = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
-    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
-    LLVMBuildCondBr(g->b, all_fix, done, mk);
-    LLVMPositionBuilderAtEnd(g->b, mk);
-    region_use(g, in->region);
-    LLVMBuildBr(g->b, done);
-    LLVMPositionBuilderAtEnd(g->b, done);
-    return LLVMBuildLoad2(g->b, g->t_ptr, g->regs[in->region], "");
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "fix");
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    br_expect(g, all_fix, fast, slow);   /* fixnums expected, as the helpers themselves do */
+    LLVMPositionBuilderAtEnd(g->b, fast);
+    LLVMValueRef v1 = fixed_prim_call(g, in, fn, LLVMConstNull(g->t_ptr));
+    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, slow);
+    LLVMValueRef v2 = fixed_prim_call(g, in, fn, region_use(g, in->region));
+    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, join);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i64, "");
+    LLVMValueRef iv[2] = { v1, v2 };
+    LLVMBasicBlockRef ib[2] = { fast_end, slow_end };
+    LLVMAddIncoming(phi, iv, ib, 2);
+    return phi;
 }
 
 /* A short `(list a ...)` is allocated inline rather than by the variadic
@@ -775,9 +802,13 @@ static void emit_prim(LbGen *g, const RirInstr *in)
     LLVMValueRef fn = lb_builtin_fn(g, (int)in->imm, &variadic, &arity);
     LLVMTypeRef ty = LLVMGlobalGetValueType(fn);
     int n = in->nargs;
+    if (!variadic && n == arity && fix_only_prim(g, in)) {
+        set(g, in->dst, emit_fix_prim(g, in, fn));
+        return;
+    }
     LLVMValueRef *a = malloc((size_t)(n + 4) * sizeof *a);
     if (!a) abort();
-    a[0] = prim_region(g, in);
+    a[0] = instr_region(g, in);
     a[1] = lb_loc(g, in->span);
     LLVMValueRef c;
     if (variadic) {
@@ -1076,6 +1107,10 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     if (!g->bbs || !g->regs) abort();
     find_lazy_regions(g, f);
     find_callee_gets(g, f);
+    g->cur_loops = false;
+    for (int k = 0; k < f->nblocks; k++)
+        for (int i = 0; i < f->blocks[k]->n; i++)
+            g->cur_loops |= (f->blocks[k]->instrs[i].flags & RIF_BACKEDGE) != 0;
     for (int k = 0; k < f->nblocks; k++)
         if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "");
 
@@ -1173,8 +1208,13 @@ static const RirFunc *func_at(const RirModule *rm, int i)
  * values with %0, and every call handing on %0 is a known call of such a
  * function (a greatest fixpoint over the module).  A direct call of one
  * whose result would go to a lazily made scope region passes the caller's
- * %0 instead (emit_call_known): the callee only parents its own scope
- * regions there, so the caller's region need not be made for it. */
+ * %0 instead (build_call_known): the callee only parents its own scope
+ * regions there, so the caller's region need not be made for it.
+ * A second, weaker fixpoint allows numbers (cheap sites: a Float box at
+ * most) into %0 — a recursion summing fixnums, nqueens' try-col.  Those
+ * callees get the caller's %0 only from a function without a back edge,
+ * where each call site runs once per activation: what they leave there is
+ * bounded by the caller's size, and goes when the caller's region does. */
 /* Every definition of register r makes a number (escape marked cheap). */
 static bool only_numbers(const RirFunc *f, int r)
 {
@@ -1190,7 +1230,7 @@ static bool only_numbers(const RirFunc *f, int r)
     return true;
 }
 
-static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *in)
+static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *in, bool numbers)
 {
     bool in0 = in->region <= 0;
     switch ((RirOp)in->op) {
@@ -1204,11 +1244,16 @@ static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *
     case RIR_CALL:
         return !in0;
     case RIR_CALL_KNOWN:
-        return !in0 || (in->imm >= 0 && in->imm < g->rm->nfuncs && g->funcs[in->imm].result_free);
-    case RIR_PRIM:
-        if (lb_builtin_flags((int)in->imm) & (OBF_ALLOC | OBF_CALLS))
-            return !in0 || in->imm == OMNI_BI_pair_fill;
+        return !in0 || (in->imm >= 0 && in->imm < g->rm->nfuncs &&
+                        (numbers ? g->funcs[in->imm].result_numbers : g->funcs[in->imm].result_free));
+    case RIR_PRIM: {
+        unsigned fl = lb_builtin_flags((int)in->imm);
+        if (fl & OBF_CALLS)
+            return !in0;
+        if (fl & OBF_ALLOC)
+            return !in0 || in->imm == OMNI_BI_pair_fill || (numbers && (in->escape & IR_ESC_CHEAP));
         return true;
+    }
     case RIR_BOX_NEW: case RIR_CLOSURE_NEW: case RIR_TRANSMIGRATE:
         return !in0;
     default:
@@ -1219,21 +1264,23 @@ static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *
 static void find_result_free(LbGen *g)
 {
     const RirModule *rm = g->rm;
-    for (int i = 0; i < rm->nfuncs; i++)
-        g->funcs[i].result_free = !rm->funcs[i]->is_entry;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (int i = 0; i < rm->nfuncs; i++) {
-            const RirFunc *f = rm->funcs[i];
-            if (!g->funcs[i].result_free)
-                continue;
-            for (int k = 0; k < f->nblocks && g->funcs[i].result_free; k++)
-                for (int j = 0; j < f->blocks[k]->n; j++)
-                    if (!instr_result_free(g, f, &f->blocks[k]->instrs[j])) {
-                        g->funcs[i].result_free = false;
-                        changed = true;
-                        break;
-                    }
+    for (int pass = 0; pass < 2; pass++) {
+        bool numbers = pass == 1;
+        for (int i = 0; i < rm->nfuncs; i++)
+            *(numbers ? &g->funcs[i].result_numbers : &g->funcs[i].result_free) = !rm->funcs[i]->is_entry;
+        for (bool changed = true; changed;) {
+            changed = false;
+            for (int i = 0; i < rm->nfuncs; i++) {
+                const RirFunc *f = rm->funcs[i];
+                bool *flag = numbers ? &g->funcs[i].result_numbers : &g->funcs[i].result_free;
+                for (int k = 0; k < f->nblocks && *flag; k++)
+                    for (int j = 0; j < f->blocks[k]->n; j++)
+                        if (!instr_result_free(g, f, &f->blocks[k]->instrs[j], numbers)) {
+                            *flag = false;
+                            changed = true;
+                            break;
+                        }
+            }
         }
     }
 }
