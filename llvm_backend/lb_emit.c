@@ -718,7 +718,19 @@ static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
     LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
     LLVMBuildBr(g->b, join);
     LLVMPositionBuilderAtEnd(g->b, slow);
-    LLVMValueRef v2 = fixed_prim_call(g, in, fn, region_use(g, in->region));
+    /* not all fixnums: the out-of-line generic operation (the inlined
+     * helper would only test the tags again and call it) */
+    int id = (int)in->imm;
+    const char *generic = id == OMNI_BI_add2 ? "omni_num_add" : id == OMNI_BI_sub2 ? "omni_num_sub"
+                        : id == OMNI_BI_mul2 ? "omni_num_mul" : NULL;
+    LLVMValueRef v2;
+    if (generic && in->nargs == 2) {
+        LLVMValueRef a[4] = { region_use(g, in->region), lb_loc(g, in->span), val(g, in->args[0]),
+                              val(g, in->args[1]) };
+        v2 = lb_rt_call(g, generic, a, 4);
+    } else {
+        v2 = fixed_prim_call(g, in, fn, region_use(g, in->region));
+    }
     LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->b);
     LLVMBuildBr(g->b, join);
     LLVMPositionBuilderAtEnd(g->b, join);

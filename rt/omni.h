@@ -139,6 +139,11 @@ Region *omni_region_new(Region *parent);      /* a scope region */
 /* The same, naming the source location of the region.new for the
  * --region-stats report (omni_region_new: location unknown). */
 Region *omni_region_new_at(Region *parent, const OmniLoc *loc);
+/* Generic two-operand arithmetic (any numbers; fixnum overflow is an
+ * error): the slow paths of compiled + - * (rt/num.c). */
+OVal    omni_num_add(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal    omni_num_sub(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal    omni_num_mul(Region *r, const OmniLoc *loc, OVal a, OVal b);
 /* n fresh pairs, contiguous, headers set, fields unset until filled
  * (compiled code's reserved list cells, rt/hot.c). */
 OVal    omni_pairs_reserve(Region *r, int64_t n);
