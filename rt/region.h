@@ -367,8 +367,9 @@ void omni_transmigrate_counters(OmniTransmigrateCounters *out);
 /* The slow path of omni_region_carry (hot.c): the move itself. */
 Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args);
 /* Bytes allocated in k since its last carry, and the limit above which
- * omni_region_carry moves the live values: max(64 KiB, 2 x live size). */
-#define OMNI_CARRY_MIN ((uint64_t)64 << 10)
+ * omni_region_carry moves the live values: max(256 KiB, 2 x live size),
+ * a floor inside a core's L2 cache (docs/CTRR.md, "Bounded carry"). */
+#define OMNI_CARRY_MIN ((uint64_t)256 << 10)
 
 /* ---- barrier.c -------------------------------------------------------------- */
 /* The store barrier's repair: called by omni_store when v's region does not
