@@ -486,6 +486,25 @@ static void scan_checks(const RirFunc *f, LbFunc *lf)
 
 /* ------------------------------------------------------------ calls */
 
+/* Two arms end in blocks a_end (value va) and b_end (value vb), neither
+ * terminated yet: both jump to a new block, where the builder is left, and
+ * the value there is the phi of the two. */
+static LLVMValueRef join2(LbGen *g, LLVMValueRef va, LLVMBasicBlockRef a_end, LLVMValueRef vb,
+                          LLVMBasicBlockRef b_end)
+{
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
+    LLVMPositionBuilderAtEnd(g->b, a_end);
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, b_end);
+    LLVMBuildBr(g->b, join);
+    LLVMPositionBuilderAtEnd(g->b, join);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i64, "");
+    LLVMValueRef iv[2] = { va, vb };
+    LLVMBasicBlockRef ib[2] = { a_end, b_end };
+    LLVMAddIncoming(phi, iv, ib, 2);
+    return phi;
+}
+
 /* call %f(args...): fast entry if the closure takes exactly n arguments,
  * else omni_apply (which checks fn-ness and arity and reports at loc).
  * Returns the result, or NULL when it was a tail call (the block ended
@@ -522,17 +541,7 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
         LLVMBuildRet(g->b, sr); /* argv lives in this frame: no tail marker */
         return NULL;
     }
-    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->b);
-    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
-    LLVMBuildBr(g->b, join);
-    LLVMPositionBuilderAtEnd(g->b, fast_end);
-    LLVMBuildBr(g->b, join);
-    LLVMPositionBuilderAtEnd(g->b, join);
-    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i64, "");
-    LLVMValueRef iv[2] = { fr, sr };
-    LLVMBasicBlockRef ib[2] = { fast_end, slow_end };
-    LLVMAddIncoming(phi, iv, ib, 2);
-    return phi;
+    return join2(g, fr, fast_end, sr, LLVMGetInsertBlock(g->b));
 }
 
 static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
@@ -663,17 +672,7 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
     LLVMPositionBuilderAtEnd(g->b, other);
     LLVMValueRef ov = build_call(g, in, f, tail);
     if (tail) return true; /* both arms returned */
-    LLVMBasicBlockRef other_end = LLVMGetInsertBlock(g->b);
-    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
-    LLVMBuildBr(g->b, join);
-    LLVMPositionBuilderAtEnd(g->b, known_end);
-    LLVMBuildBr(g->b, join);
-    LLVMPositionBuilderAtEnd(g->b, join);
-    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i64, "");
-    LLVMValueRef iv[2] = { kv, ov };
-    LLVMBasicBlockRef ib[2] = { known_end, other_end };
-    LLVMAddIncoming(phi, iv, ib, 2);
-    set(g, in->dst, phi);
+    set(g, in->dst, join2(g, kv, known_end, ov, LLVMGetInsertBlock(g->b)));
     return false;
 }
 
@@ -711,12 +710,10 @@ static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
     LLVMValueRef all_fix = LLVMBuildTrunc(g->b, tags, LLVMInt1TypeInContext(g->ctx), "");
     LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "fix");
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
-    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
     br_expect(g, all_fix, fast, slow);   /* fixnums expected, as the helpers themselves do */
     LLVMPositionBuilderAtEnd(g->b, fast);
     LLVMValueRef v1 = fixed_prim_call(g, in, fn, LLVMConstNull(g->t_ptr));
     LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
-    LLVMBuildBr(g->b, join);
     LLVMPositionBuilderAtEnd(g->b, slow);
     /* not all fixnums: the out-of-line generic operation (the inlined
      * helper would only test the tags again and call it) */
@@ -731,14 +728,7 @@ static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
     } else {
         v2 = fixed_prim_call(g, in, fn, region_use(g, in->region));
     }
-    LLVMBasicBlockRef slow_end = LLVMGetInsertBlock(g->b);
-    LLVMBuildBr(g->b, join);
-    LLVMPositionBuilderAtEnd(g->b, join);
-    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_i64, "");
-    LLVMValueRef iv[2] = { v1, v2 };
-    LLVMBasicBlockRef ib[2] = { fast_end, slow_end };
-    LLVMAddIncoming(phi, iv, ib, 2);
-    return phi;
+    return join2(g, v1, fast_end, v2, LLVMGetInsertBlock(g->b));
 }
 
 /* A short `(list a ...)` is allocated inline rather than by the variadic
