@@ -564,8 +564,7 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     int n = fixed + (callee->has_rest ? 1 : 0);
     LLVMValueRef *vals = malloc((size_t)(fast_arity(n) + 2 + given) * sizeof *vals);
     if (!vals) abort();
-    bool free_of_result = lf->result_free || (lf->result_numbers && !g->cur_loops);
-    LLVMValueRef r = free_of_result && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
+    LLVMValueRef r = lf->result_free && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
                          ? region(g, 0) : instr_region(g, in);
     vals[0] = r;
     vals[1] = self;
@@ -1109,10 +1108,6 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     if (!g->bbs || !g->regs) abort();
     find_lazy_regions(g, f);
     find_callee_gets(g, f);
-    g->cur_loops = false;
-    for (int k = 0; k < f->nblocks; k++)
-        for (int i = 0; i < f->blocks[k]->n; i++)
-            g->cur_loops |= (f->blocks[k]->instrs[i].flags & RIF_BACKEDGE) != 0;
     for (int k = 0; k < f->nblocks; k++)
         if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "");
 
@@ -1212,11 +1207,9 @@ static const RirFunc *func_at(const RirModule *rm, int i)
  * whose result would go to a lazily made scope region passes the caller's
  * %0 instead (build_call_known): the callee only parents its own scope
  * regions there, so the caller's region need not be made for it.
- * A second, weaker fixpoint allows numbers (cheap sites: a Float box at
- * most) into %0 — a recursion summing fixnums, nqueens' try-col.  Those
- * callees get the caller's %0 only from a function without a back edge,
- * where each call site runs once per activation: what they leave there is
- * bounded by the caller's size, and goes when the caller's region does. */
+ * (Letting callees that leave only numbers in %0 have it too would be
+ * unbounded: in a recursion every level's Float results would pile up in
+ * the outermost caller's region, e.g. a float-summing tree recursion.) */
 /* Every definition of register r makes a number (escape marked cheap). */
 static bool only_numbers(const RirFunc *f, int r)
 {
@@ -1232,7 +1225,7 @@ static bool only_numbers(const RirFunc *f, int r)
     return true;
 }
 
-static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *in, bool numbers)
+static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *in)
 {
     bool in0 = in->region <= 0;
     switch ((RirOp)in->op) {
@@ -1246,14 +1239,13 @@ static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *
     case RIR_CALL:
         return !in0;
     case RIR_CALL_KNOWN:
-        return !in0 || (in->imm >= 0 && in->imm < g->rm->nfuncs &&
-                        (numbers ? g->funcs[in->imm].result_numbers : g->funcs[in->imm].result_free));
+        return !in0 || (in->imm >= 0 && in->imm < g->rm->nfuncs && g->funcs[in->imm].result_free);
     case RIR_PRIM: {
         unsigned fl = lb_builtin_flags((int)in->imm);
         if (fl & OBF_CALLS)
             return !in0;
         if (fl & OBF_ALLOC)
-            return !in0 || in->imm == OMNI_BI_pair_fill || (numbers && (in->escape & IR_ESC_CHEAP));
+            return !in0 || in->imm == OMNI_BI_pair_fill;
         return true;
     }
     case RIR_BOX_NEW: case RIR_CLOSURE_NEW: case RIR_TRANSMIGRATE:
@@ -1266,23 +1258,19 @@ static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *
 static void find_result_free(LbGen *g)
 {
     const RirModule *rm = g->rm;
-    for (int pass = 0; pass < 2; pass++) {
-        bool numbers = pass == 1;
-        for (int i = 0; i < rm->nfuncs; i++)
-            *(numbers ? &g->funcs[i].result_numbers : &g->funcs[i].result_free) = !rm->funcs[i]->is_entry;
-        for (bool changed = true; changed;) {
-            changed = false;
-            for (int i = 0; i < rm->nfuncs; i++) {
-                const RirFunc *f = rm->funcs[i];
-                bool *flag = numbers ? &g->funcs[i].result_numbers : &g->funcs[i].result_free;
-                for (int k = 0; k < f->nblocks && *flag; k++)
-                    for (int j = 0; j < f->blocks[k]->n; j++)
-                        if (!instr_result_free(g, f, &f->blocks[k]->instrs[j], numbers)) {
-                            *flag = false;
-                            changed = true;
-                            break;
-                        }
-            }
+    for (int i = 0; i < rm->nfuncs; i++)
+        g->funcs[i].result_free = !rm->funcs[i]->is_entry;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int i = 0; i < rm->nfuncs; i++) {
+            const RirFunc *f = rm->funcs[i];
+            for (int k = 0; k < f->nblocks && g->funcs[i].result_free; k++)
+                for (int j = 0; j < f->blocks[k]->n; j++)
+                    if (!instr_result_free(g, f, &f->blocks[k]->instrs[j])) {
+                        g->funcs[i].result_free = false;
+                        changed = true;
+                        break;
+                    }
         }
     }
 }

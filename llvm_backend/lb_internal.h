@@ -58,7 +58,6 @@ typedef struct LbFunc {
     int prologue;          /* leading instructions of block 0 covered by them */
     LLVMValueRef static_clo; /* its constant closure (no free values), made on first use */
     bool result_free;      /* puts nothing in its result region %0 (lb_emit.c) */
-    bool result_numbers;   /* puts at most numbers (Float boxes) there */
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are
@@ -100,7 +99,6 @@ typedef struct LbGen {
     LLVMValueRef cur_fn;
     bool cur_is_body;            /* tailcc body (musttail allowed) vs C entry */
     LLVMValueRef *regs;          /* alloca per register */
-    bool cur_loops;              /* the function being emitted has a back edge */
     const RirInstr **lazy_new;   /* per region register: the region.new it is created
                                     by on first use (NULL: an ordinary register) */
     const RirInstr **callee_get; /* per register: the global.get it holds when that value
