@@ -19,7 +19,9 @@
  * predecessor (the arms of a cond or an `and` test); an entry is dropped as
  * soon as any of its operands or its result register is assigned again.
  * Copies (`mov`) are followed, so `(car p)` read through a copy of p, or a
- * repeat of a repeat, is found too.
+ * repeat of a repeat, is found too.  And once a car or cdr of p succeeded,
+ * p is a pair: a later car or cdr of it becomes %car-known / %cdr-known,
+ * which skip the type check.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ static bool pure_prim(int64_t id)
 {
     switch (id) {
     case OMNI_BI_car: case OMNI_BI_cdr: case OMNI_BI_cadr: case OMNI_BI_cddr: case OMNI_BI_caddr:
+    case OMNI_BI_car_known: case OMNI_BI_cdr_known:
     case OMNI_BI_nullp: case OMNI_BI_pairp: case OMNI_BI_listp: case OMNI_BI_eq: case OMNI_BI_not:
     case OMNI_BI_numeq2: case OMNI_BI_lt2: case OMNI_BI_gt2: case OMNI_BI_le2: case OMNI_BI_ge2:
     case OMNI_BI_intp: case OMNI_BI_floatp: case OMNI_BI_numberp: case OMNI_BI_stringp:
@@ -97,6 +100,24 @@ static void add(Table *t, Avail v)
     t->a[t->n++] = v;
 }
 
+/* The op whose value an op computes: %car-known is car, %cdr-known cdr. */
+static int64_t same_value_op(int64_t id)
+{
+    return id == OMNI_BI_car_known ? OMNI_BI_car : id == OMNI_BI_cdr_known ? OMNI_BI_cdr : id;
+}
+
+/* An available car or cdr of r: r is a pair (pairs stay pairs). */
+static bool known_pair(const Table *t, int32_t r)
+{
+    for (int i = 0; i < t->n; i++) {
+        const Avail *v = &t->a[i];
+        if (!v->copy && v->nargs == 1 && v->args[0] == r &&
+            (v->imm == OMNI_BI_car || v->imm == OMNI_BI_cdr))
+            return true;
+    }
+    return false;
+}
+
 static void cse_block(RirFunc *f, RirBlock *b, Table *t)
 {
     for (int i = 0; i < b->n; i++) {
@@ -105,6 +126,7 @@ static void cse_block(RirFunc *f, RirBlock *b, Table *t)
             Avail v = { .copy = false, .imm = in->imm, .nargs = in->nargs, .dst = in->dst };
             for (int k = 0; k < in->nargs; k++)
                 v.args[k] = canon(t, in->args[k]);
+            v.imm = same_value_op(v.imm);
             int32_t hit = -1;
             for (int k = 0; k < t->n && hit < 0; k++) {
                 const Avail *w = &t->a[k];
@@ -116,6 +138,10 @@ static void cse_block(RirFunc *f, RirBlock *b, Table *t)
                 if (same)
                     hit = w->dst;
             }
+            /* not computed yet, but a car or cdr of the operand already
+             * succeeded: it is a pair, skip the check */
+            if (hit < 0 && (in->imm == OMNI_BI_car || in->imm == OMNI_BI_cdr) && known_pair(t, v.args[0]))
+                in->imm = in->imm == OMNI_BI_car ? OMNI_BI_car_known : OMNI_BI_cdr_known;
             kill(t, in->dst);
             if (hit >= 0 && hit != in->dst) {
                 RirInstr mv = ir_instr(RIR_MOV, in->span);

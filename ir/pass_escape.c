@@ -133,6 +133,7 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(error, PE_PURE, 0),               ROW(time_ms, PE_PURE, 0),
     ROW(seq_len_eq, PE_PURE, 0),          ROW(seq_len_ge, PE_PURE, 0),
     ROW(pair_reserve, PE_CONS, 0),        ROW(pair_fill, PE_FILL, 0),
+    ROW(car_known, PE_CAR, 0),            ROW(cdr_known, PE_CDR, 0),
     ROW(seq_ref, PE_INDEX, 0),            ROW(seq_tail, PE_TAIL, 0),
 };
 #undef ROW

@@ -374,6 +374,19 @@ OVal omni_b_cdr(Region *r, const OmniLoc *loc, OVal a)
     (void)r;
     return hot_pair(loc, "cdr", a)->cdr;
 }
+/* The compiler proved a a pair (an earlier car or cdr of it succeeded). */
+OVal omni_b_car_known(Region *r, const OmniLoc *loc, OVal a)
+{
+    (void)r;
+    (void)loc;
+    return OMNI_PTR(OPair, a)->car;
+}
+OVal omni_b_cdr_known(Region *r, const OmniLoc *loc, OVal a)
+{
+    (void)r;
+    (void)loc;
+    return OMNI_PTR(OPair, a)->cdr;
+}
 
 OVal omni_b_cadr(Region *r, const OmniLoc *loc, OVal a)
 {
