@@ -5,6 +5,7 @@
  * freed with the arena of its unit and the builder never frees anything:
  * growing an array abandons the old storage to the arena.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir_internal.h"
@@ -42,6 +43,28 @@ bool ir_builtin_arity_ok(int id, int nargs)
         return false;
     const IrBuiltinInfo *b = &ir_builtins[id];
     return nargs >= b->min && (b->max < 0 || nargs <= b->max);
+}
+
+static void oom(const char *what)
+{
+    fprintf(stderr, "omni: out of memory (%s)\n", what);
+    abort();
+}
+
+void *ir_xcalloc(size_t n, size_t size, const char *what)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(what);
+    return p;
+}
+
+void *ir_xrealloc(void *p, size_t size, const char *what)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        oom(what);
+    return q;
 }
 
 void ir_insert_at(RirFunc *f, RirBlock *b, int pos, const RirInstr *proto)

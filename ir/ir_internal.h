@@ -28,6 +28,11 @@ bool ir_builtin_arity_ok(int id, int nargs);
  * and prims of OBF_ALLOC built-ins. */
 bool ir_instr_allocates(const RirInstr *in);
 
+/* calloc / realloc for the passes' side tables: on failure they print
+ * "omni: out of memory (<what>)" and abort (the compiler has no way on). */
+void *ir_xcalloc(size_t n, size_t size, const char *what);
+void *ir_xrealloc(void *p, size_t size, const char *what);
+
 /* Inserts a copy of proto into block b before position pos (pos == b->n
  * appends); pointers into b->instrs are invalid afterwards. */
 void ir_insert_at(RirFunc *f, RirBlock *b, int pos, const RirInstr *proto);

@@ -80,11 +80,7 @@ static bool may_hoist(const RirBlock *b, int p, int j, int reg)
  * feeds its operands, or at j itself when none does (or it may not move). */
 static int reserve_point(const RirBlock *b, int j)
 {
-    bool *slice = calloc((size_t)b->n + 1, 1);
-    if (!slice) {
-        fputs("omni: out of memory (alloc order)\n", stderr);
-        abort();
-    }
+    bool *slice = ir_xcalloc((size_t)b->n + 1, 1, "alloc order");
     const RirInstr *in = &b->instrs[j];
     for (int k = 0; k < in->nargs; k++)
         mark_slice(b, in->args[k], j, slice, 0);

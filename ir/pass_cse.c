@@ -91,11 +91,7 @@ static void add(Table *t, Avail v)
 {
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 16;
-        t->a = realloc(t->a, (size_t)t->cap * sizeof *t->a);
-        if (!t->a) {
-            fputs("omni: out of memory (cse)\n", stderr);
-            abort();
-        }
+        t->a = ir_xrealloc(t->a, (size_t)t->cap * sizeof *t->a, "cse");
     }
     t->a[t->n++] = v;
 }
@@ -174,11 +170,7 @@ static void cse_block(RirFunc *f, RirBlock *b, Table *t)
 void ir_pass_cse(RirFunc *f)
 {
     int nb = f->nblocks;
-    int *npred = calloc((size_t)nb + 1, sizeof *npred);
-    if (!npred) {
-        fputs("omni: out of memory (cse)\n", stderr);
-        abort();
-    }
+    int *npred = ir_xcalloc((size_t)nb + 1, sizeof *npred, "cse");
     for (int bi = 0; bi < nb; bi++) {
         const RirBlock *b = f->blocks[bi];
         if (b->n == 0)
@@ -193,12 +185,8 @@ void ir_pass_cse(RirFunc *f)
     /* Each extended block starts at a block with several (or no single)
      * predecessors and goes depth first into single-predecessor successors,
      * each branch with its own copy of the table. */
-    int *stack = malloc((size_t)(nb + 1) * sizeof *stack);
-    Table *tables = calloc((size_t)nb + 1, sizeof *tables);
-    if (!stack || !tables) {
-        fputs("omni: out of memory (cse)\n", stderr);
-        abort();
-    }
+    int *stack = ir_xcalloc((size_t)nb + 1, sizeof *stack, "cse");
+    Table *tables = ir_xcalloc((size_t)nb + 1, sizeof *tables, "cse");
     for (int root = 0; root < nb; root++) {
         if (npred[root] == 1 && root != 0)
             continue;

@@ -26,6 +26,9 @@
 
 #include "ir_internal.h"
 
+#define ESC_CALLOC(n) ir_xcalloc(1, (n), "escape analysis")
+#define ESC_REALLOC(p, n) ir_xrealloc((p), (n), "escape analysis")
+
 /* ------------------------------------------------------------ built-ins */
 
 typedef enum {
@@ -216,31 +219,11 @@ typedef struct Esc {
     int nlinks, caplinks;
 } Esc;
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("omni: out of memory (escape analysis)\n", stderr);
-        abort();
-    }
-    return q;
-}
-
-static void *xcalloc(size_t n)
-{
-    void *p = calloc(n ? n : 1, 1);
-    if (!p) {
-        fputs("omni: out of memory (escape analysis)\n", stderr);
-        abort();
-    }
-    return p;
-}
-
 static int new_node(Esc *e)
 {
     if (e->nn == e->cap) {
         e->cap = e->cap ? e->cap * 2 : 64;
-        e->n = xrealloc(e->n, (size_t)e->cap * sizeof *e->n);
+        e->n = ESC_REALLOC(e->n, (size_t)e->cap * sizeof *e->n);
     }
     e->n[e->nn] = (Node){ .parent = e->nn, .field = { -1, -1 } };
     return e->nn++;
@@ -259,7 +242,7 @@ static void push_pair(Esc *e, int a, int b)
 {
     if (e->nwork + 2 > e->capwork) {
         e->capwork = e->capwork ? e->capwork * 2 : 64;
-        e->work = xrealloc(e->work, (size_t)e->capwork * sizeof *e->work);
+        e->work = ESC_REALLOC(e->work, (size_t)e->capwork * sizeof *e->work);
     }
     e->work[e->nwork++] = a;
     e->work[e->nwork++] = b;
@@ -316,7 +299,7 @@ static void add_store(Esc *e, int container, int value)
 {
     if (e->nstores == e->capstores) {
         e->capstores = e->capstores ? e->capstores * 2 : 16;
-        e->stores = xrealloc(e->stores, (size_t)e->capstores * sizeof *e->stores);
+        e->stores = ESC_REALLOC(e->stores, (size_t)e->capstores * sizeof *e->stores);
     }
     e->stores[e->nstores++] = (Store){ container, value };
 }
@@ -325,7 +308,7 @@ static void add_link(Esc *e, int result, int from, uint8_t kind)
 {
     if (e->nlinks == e->caplinks) {
         e->caplinks = e->caplinks ? e->caplinks * 2 : 16;
-        e->links = xrealloc(e->links, (size_t)e->caplinks * sizeof *e->links);
+        e->links = ESC_REALLOC(e->links, (size_t)e->caplinks * sizeof *e->links);
     }
     e->links[e->nlinks++] = (Link){ result, from, kind };
 }
@@ -621,7 +604,7 @@ static void link_calls(Esc *e)
  * value (lowering emits one read per use): one class. */
 static void same_sources(Esc *e, const RirFunc *f)
 {
-    int32_t *slot = xrealloc(NULL, ((size_t)f->nfree + 1) * sizeof *slot);
+    int32_t *slot = ESC_REALLOC(NULL, ((size_t)f->nfree + 1) * sizeof *slot);
     for (int i = 0; i < f->nfree; i++)
         slot[i] = -1;
     const RirInstr **globals = NULL;
@@ -645,7 +628,7 @@ static void same_sources(Esc *e, const RirFunc *f)
                 } else {
                     if (ng == capg) {
                         capg = capg ? capg * 2 : 16;
-                        globals = xrealloc(globals, (size_t)capg * sizeof *globals);
+                        globals = ESC_REALLOC(globals, (size_t)capg * sizeof *globals);
                     }
                     globals[ng++] = in;
                 }
@@ -693,7 +676,7 @@ static void esc_free(Esc *e)
  * an escaping closure holds is CAPTURE). */
 static void propagate(Esc *e, bool escapes)
 {
-    int32_t *stack = xrealloc(NULL, ((size_t)e->nn * NFIELDS + 1) * sizeof *stack);
+    int32_t *stack = ESC_REALLOC(NULL, ((size_t)e->nn * NFIELDS + 1) * sizeof *stack);
     int sp = 0;
     for (int x = 0; x < e->nn; x++)
         if (find(e, x) == x)
@@ -784,13 +767,13 @@ static void uses_build(const RirFunc *f, Uses *u)
     for (int bi = 0; bi < f->nblocks; bi++)
         for (int i = 0; i < f->blocks[bi]->n; i++)
             ne += f->blocks[bi]->instrs[i].op == RIR_MOV;
-    u->kind = xcalloc((size_t)nr + 1);
-    u->seen = xcalloc(((size_t)nr + 1) * sizeof *u->seen);
-    u->stack = xrealloc(NULL, ((size_t)nr + 1) * sizeof *u->stack);
+    u->kind = ESC_CALLOC((size_t)nr + 1);
+    u->seen = ESC_CALLOC(((size_t)nr + 1) * sizeof *u->seen);
+    u->stack = ESC_REALLOC(NULL, ((size_t)nr + 1) * sizeof *u->stack);
     u->stamp = 0;
-    u->mov_next = xrealloc(NULL, ((size_t)nr + 1) * sizeof *u->mov_next);
-    u->edge_to = xrealloc(NULL, ((size_t)ne + 1) * sizeof *u->edge_to);
-    u->edge_next = xrealloc(NULL, ((size_t)ne + 1) * sizeof *u->edge_next);
+    u->mov_next = ESC_REALLOC(NULL, ((size_t)nr + 1) * sizeof *u->mov_next);
+    u->edge_to = ESC_REALLOC(NULL, ((size_t)ne + 1) * sizeof *u->edge_to);
+    u->edge_next = ESC_REALLOC(NULL, ((size_t)ne + 1) * sizeof *u->edge_next);
     for (int r = 0; r < nr; r++)
         u->mov_next[r] = -1;
     u->nedges = 0;
@@ -905,15 +888,15 @@ void ir_alias_classes(const RirFunc *f, IrAliasClasses *out)
     Esc e;
     esc_build(&e, f);
     /* number the roots densely */
-    int32_t *id = xrealloc(NULL, ((size_t)e.nn + 1) * sizeof *id);
+    int32_t *id = ESC_REALLOC(NULL, ((size_t)e.nn + 1) * sizeof *id);
     int nc = 0;
     for (int x = 0; x < e.nn; x++)
         id[x] = find(&e, x) == x ? nc++ : -1;
     out->nregs = f->nregs;
     out->nclasses = nc;
-    out->cls = xrealloc(NULL, ((size_t)f->nregs + 1) * sizeof *out->cls);
-    out->elem = xrealloc(NULL, ((size_t)nc + 1) * sizeof *out->elem);
-    out->link = xrealloc(NULL, ((size_t)nc + 1) * sizeof *out->link);
+    out->cls = ESC_REALLOC(NULL, ((size_t)f->nregs + 1) * sizeof *out->cls);
+    out->elem = ESC_REALLOC(NULL, ((size_t)nc + 1) * sizeof *out->elem);
+    out->link = ESC_REALLOC(NULL, ((size_t)nc + 1) * sizeof *out->link);
     for (int r = 0; r < f->nregs; r++)
         out->cls[r] = f->reg_kind[r] == RK_VALUE ? id[find(&e, r)] : -1;
     for (int x = 0; x < e.nn; x++) {

@@ -67,16 +67,6 @@ typedef struct LetCtx {
     int *inner;        /* per instruction: innermost let whose body holds it, or NO_LET */
 } LetCtx;
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) {
-        fputs("omni: out of memory (let regions)\n", stderr);
-        abort();
-    }
-    return p;
-}
-
 static bool is_marker(const RirInstr *in)
 {
     return in->op == RIR_SCOPE_BEGIN || in->op == RIR_SCOPE_END;
@@ -154,7 +144,7 @@ static int join(const LetCtx *c, int a, int b)
 static bool find_lets(LetCtx *c)
 {
     RirFunc *f = c->f;
-    c->base = xcalloc((size_t)f->nblocks + 1, sizeof *c->base);
+    c->base = ir_xcalloc((size_t)f->nblocks + 1, sizeof *c->base, "let regions");
     int maxid = -1;
     for (int bi = 0; bi < f->nblocks; bi++) {
         c->base[bi] = c->n;
@@ -169,7 +159,7 @@ static bool find_lets(LetCtx *c)
     if (maxid < 0)
         return false;
     c->nlets = maxid + 1;
-    c->lets = xcalloc((size_t)c->nlets, sizeof *c->lets);
+    c->lets = ir_xcalloc((size_t)c->nlets, sizeof *c->lets, "let regions");
     for (int bi = 0; bi < f->nblocks; bi++)
         for (int i = 0; i < f->blocks[bi]->n; i++) {
             const RirInstr *in = &f->blocks[bi]->instrs[i];
@@ -187,12 +177,12 @@ static bool find_lets(LetCtx *c)
     for (int x = 0; x < c->nlets; x++)
         c->lets[x].ok = c->lets[x].nbegin == 1 && c->lets[x].nend == 1;
 
-    c->inner = xcalloc((size_t)c->n + 1, sizeof *c->inner);
+    c->inner = ir_xcalloc((size_t)c->n + 1, sizeof *c->inner, "let regions");
     for (int g = 0; g < c->n; g++)
         c->inner[g] = NO_LET;
-    int *body = xcalloc((size_t)c->n + 1, sizeof *body);
-    int *stack = xcalloc((size_t)f->nblocks + 1, sizeof *stack);
-    bool *seen = xcalloc((size_t)f->nblocks + 1, 1);
+    int *body = ir_xcalloc((size_t)c->n + 1, sizeof *body, "let regions");
+    int *stack = ir_xcalloc((size_t)f->nblocks + 1, sizeof *stack, "let regions");
+    bool *seen = ir_xcalloc((size_t)f->nblocks + 1, 1, "let regions");
     /* bodies nest: an enclosing body is strictly bigger (it holds the
      * inner markers), so the innermost let of an instruction is the
      * smallest body holding it */
@@ -232,7 +222,7 @@ static int *class_homes(const LetCtx *c, const IrAliasClasses *ac)
 {
     const RirFunc *f = c->f;
     int nc = ac->nclasses;
-    int *home = xcalloc((size_t)nc + 1, sizeof *home);
+    int *home = ir_xcalloc((size_t)nc + 1, sizeof *home, "let regions");
     for (int k = 0; k < nc; k++)
         home[k] = UNSEEN;
     for (int bi = 0; bi < f->nblocks; bi++)
@@ -314,8 +304,8 @@ static bool reaches_avoiding(const RirFunc *f, int to, int avoid)
 {
     if (avoid == 0)
         return false;
-    bool *seen = xcalloc((size_t)f->nblocks, 1);
-    int *stack = xcalloc((size_t)f->nblocks + 1, sizeof *stack), sp = 0;
+    bool *seen = ir_xcalloc((size_t)f->nblocks, 1, "let regions");
+    int *stack = ir_xcalloc((size_t)f->nblocks + 1, sizeof *stack, "let regions"), sp = 0;
     bool found = false;
     seen[0] = true;
     stack[sp++] = 0;
@@ -399,7 +389,7 @@ void ir_pass_let_regions(RirFunc *f)
     int *home = class_homes(&c, &ac);
 
     /* which lets get a region: those that are home to a site that is not cheap */
-    int *site_let = xcalloc((size_t)c.n + 1, sizeof *site_let);
+    int *site_let = ir_xcalloc((size_t)c.n + 1, sizeof *site_let, "let regions");
     for (int bi = 0; bi < f->nblocks; bi++)
         for (int i = 0; i < f->blocks[bi]->n; i++) {
             const RirInstr *in = &f->blocks[bi]->instrs[i];
@@ -436,7 +426,7 @@ void ir_pass_let_regions(RirFunc *f)
             }
         }
     if (nmade > 0) {
-        let_reg = xcalloc((size_t)f->nregs + 1, 1);
+        let_reg = ir_xcalloc((size_t)f->nregs + 1, 1, "let regions");
         for (int x = 0; x < c.nlets; x++)
             if (c.lets[x].ok && c.lets[x].made == x)
                 let_reg[c.lets[x].reg] = 1;

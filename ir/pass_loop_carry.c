@@ -28,15 +28,7 @@
 
 #include "ir_internal.h"
 
-static void *xcalloc(size_t n)
-{
-    void *p = calloc(n ? n : 1, 1);
-    if (!p) {
-        fputs("omni: out of memory (loop carry)\n", stderr);
-        abort();
-    }
-    return p;
-}
+#define LC_ALLOC(n) ir_xcalloc(1, (n), "loop carry")
 
 /* True if every assignment of register r is `self`. */
 static bool only_self(const RirFunc *f, int r)
@@ -76,7 +68,7 @@ static int self_tail(const RirFunc *f, const RirBlock *b)
 static void emit_back_edge(RirFunc *f, RirBlock *b, const RirInstr *call, const int32_t *preg, int h)
 {
     int n = f->nparams;
-    int32_t *tmp = xcalloc((size_t)n * sizeof *tmp);
+    int32_t *tmp = LC_ALLOC((size_t)n * sizeof *tmp);
     for (int i = 0; i < n; i++) {
         RirInstr mv = ir_instr(RIR_MOV, call->span);
         tmp[i] = ir_new_reg(f, RK_VALUE);
@@ -114,7 +106,7 @@ void ir_pass_loopify(RirFunc *f)
     /* the prologue: bb0's leading params, each read-only register */
     RirBlock *b0 = f->blocks[0];
     int np = 0;
-    int32_t *preg = xcalloc((size_t)(f->nparams + 1) * sizeof *preg);
+    int32_t *preg = LC_ALLOC((size_t)(f->nparams + 1) * sizeof *preg);
     for (int i = 0; i < f->nparams; i++)
         preg[i] = -1;
     while (np < b0->n && b0->instrs[np].op == RIR_PARAM) {
@@ -144,7 +136,7 @@ void ir_pass_loopify(RirFunc *f)
         if (kind == SELF_NO)
             continue;
         RirInstr call = b->instrs[b->n - 2], ret = b->instrs[b->n - 1];
-        call.args = memcpy(xcalloc((size_t)call.nargs * sizeof *call.args), call.args,
+        call.args = memcpy(LC_ALLOC((size_t)call.nargs * sizeof *call.args), call.args,
                            (size_t)call.nargs * sizeof *call.args);
         b->n -= 2;
         if (kind == SELF_DIRECT) {
@@ -229,7 +221,7 @@ void ir_pass_carry_regions(RirFunc *f)
     /* the classes that may reach what %k will hold */
     IrAliasClasses ac;
     ir_alias_classes(f, &ac);
-    uint8_t *reaches = xcalloc((size_t)ac.nclasses + 1);
+    uint8_t *reaches = LC_ALLOC((size_t)ac.nclasses + 1);
     for (int bi = 0; bi < f->nblocks; bi++)
         for (int i = 0; i < f->blocks[bi]->n; i++) {
             const RirInstr *in = &f->blocks[bi]->instrs[i];
@@ -253,7 +245,7 @@ void ir_pass_carry_regions(RirFunc *f)
     rn.region = 0;
     ir_insert_at(f, b0, b0->n - 1, &rn);
 
-    int32_t *vals = xcalloc(((size_t)f->nregs + 1) * sizeof *vals);
+    int32_t *vals = LC_ALLOC(((size_t)f->nregs + 1) * sizeof *vals);
     for (int bi = 0; bi < f->nblocks; bi++) {
         RirBlock *b = f->blocks[bi];
         if (b->n == 0)

@@ -28,15 +28,7 @@
 
 #include "ir_internal.h"
 
-static void *xmalloc(size_t n)
-{
-    void *p = calloc(n ? n : 1, 1);
-    if (!p) {
-        fputs("omni: out of memory (scope regions)\n", stderr);
-        abort();
-    }
-    return p;
-}
+#define SR_ALLOC(n) ir_xcalloc(1, (n), "scope regions")
 
 /* Instructions that allocate in (or pass on) the scope region once it
  * exists: every local allocation site and every local non-tail call. */
@@ -98,20 +90,20 @@ static void cfg_build(const RirFunc *f, Cfg *g)
 {
     int nb = f->nblocks;
     g->nb = nb;
-    g->rpo = xmalloc((size_t)nb * sizeof *g->rpo);
-    g->order = xmalloc((size_t)nb * sizeof *g->order);
-    g->idom = xmalloc((size_t)nb * sizeof *g->idom);
-    g->npred = xmalloc((size_t)nb * sizeof *g->npred);
-    g->pred = xmalloc((size_t)nb * sizeof *g->pred);
+    g->rpo = SR_ALLOC((size_t)nb * sizeof *g->rpo);
+    g->order = SR_ALLOC((size_t)nb * sizeof *g->order);
+    g->idom = SR_ALLOC((size_t)nb * sizeof *g->idom);
+    g->npred = SR_ALLOC((size_t)nb * sizeof *g->npred);
+    g->pred = SR_ALLOC((size_t)nb * sizeof *g->pred);
     g->cyclic = false;
     for (int b = 0; b < nb; b++)
         g->order[b] = g->idom[b] = -1;
 
     /* iterative DFS for the postorder; a successor still on the stack is
      * a back edge */
-    int *state = xmalloc((size_t)nb * sizeof *state);     /* 0 new, 1 on stack, 2 done */
-    int *stack = xmalloc((size_t)nb * sizeof *stack), *next = xmalloc((size_t)nb * sizeof *next);
-    int *post = xmalloc((size_t)nb * sizeof *post), npost = 0, sp = 0;
+    int *state = SR_ALLOC((size_t)nb * sizeof *state);     /* 0 new, 1 on stack, 2 done */
+    int *stack = SR_ALLOC((size_t)nb * sizeof *stack), *next = SR_ALLOC((size_t)nb * sizeof *next);
+    int *post = SR_ALLOC((size_t)nb * sizeof *post), npost = 0, sp = 0;
     stack[sp++] = 0;
     state[0] = 1;
     while (sp > 0) {
@@ -142,7 +134,7 @@ static void cfg_build(const RirFunc *f, Cfg *g)
     /* predecessors among reachable blocks: count, then fill */
     for (int pass = 0; pass < 2; pass++) {
         for (int b = 0; pass == 1 && b < nb; b++) {
-            g->pred[b] = xmalloc((size_t)(g->npred[b] + 1) * sizeof **g->pred);
+            g->pred[b] = SR_ALLOC((size_t)(g->npred[b] + 1) * sizeof **g->pred);
             g->npred[b] = 0;
         }
         for (int i = 0; i < npost; i++) {
@@ -228,7 +220,7 @@ static bool dominates(const Cfg *g, int d, int b)
 static void reach_from(const RirFunc *f, int d, bool *seen)
 {
     int nb = f->nblocks, sp = 0;
-    int *stack = xmalloc((size_t)nb * sizeof *stack);
+    int *stack = SR_ALLOC((size_t)nb * sizeof *stack);
     memset(seen, 0, (size_t)nb);
     seen[d] = true;
     stack[sp++] = d;
@@ -263,7 +255,7 @@ static int start_block(const RirFunc *f, const Cfg *g)
     }
     if (d < 0)
         return 0;
-    bool *seen = xmalloc((size_t)f->nblocks);
+    bool *seen = SR_ALLOC((size_t)f->nblocks);
     for (bool moved = true; moved && d != 0;) {
         moved = false;
         reach_from(f, d, seen);
@@ -276,15 +268,6 @@ static int start_block(const RirFunc *f, const Cfg *g)
     }
     free(seen);
     return d;
-}
-
-/* Inserts a copy of proto into b before position pos. */
-static void insert_at(RirFunc *f, RirBlock *b, int pos, const RirInstr *proto)
-{
-    ir_emit(f, b, proto);           /* appended (operands copied), then moved */
-    RirInstr tmp = b->instrs[b->n - 1];
-    memmove(&b->instrs[pos + 1], &b->instrs[pos], (size_t)(b->n - 1 - pos) * sizeof *b->instrs);
-    b->instrs[pos] = tmp;
 }
 
 void ir_pass_scope_regions(RirFunc *f)
@@ -310,10 +293,10 @@ void ir_pass_scope_regions(RirFunc *f)
     RirInstr rn = ir_instr(RIR_REGION_NEW, f->span);
     rn.dst = s;
     rn.region = 0;
-    insert_at(f, db, pos, &rn);
+    ir_insert_at(f, db, pos, &rn);
 
     /* region.exit before every ret (and its tail call) reachable from D */
-    bool *seen = xmalloc((size_t)f->nblocks);
+    bool *seen = SR_ALLOC((size_t)f->nblocks);
     reach_from(f, d, seen);
     for (int bi = 0; bi < f->nblocks; bi++) {
         RirBlock *b = f->blocks[bi];
@@ -324,7 +307,7 @@ void ir_pass_scope_regions(RirFunc *f)
             at--;
         RirInstr rx = ir_instr(RIR_REGION_EXIT, b->instrs[at].span);
         rx.region = s;
-        insert_at(f, b, at, &rx);
+        ir_insert_at(f, b, at, &rx);
     }
     free(seen);
     cfg_free(&g);

@@ -111,12 +111,8 @@ void ir_pass_transmigrate(RirFunc *f)
         return;
     Repair r = { .f = f, .s = f->scope_region };
     ir_alias_classes(f, &r.ac);
-    r.reaches = calloc((size_t)r.ac.nclasses + 1, 1);
-    r.copied = calloc((size_t)f->nregs + 1, 1);
-    if (!r.reaches || !r.copied) {
-        fputs("omni: out of memory (transmigrate pass)\n", stderr);
-        abort();
-    }
+    r.reaches = ir_xcalloc((size_t)r.ac.nclasses + 1, 1, "transmigrate pass");
+    r.copied = ir_xcalloc((size_t)f->nregs + 1, 1, "transmigrate pass");
     compute_reaches(&r);
     /* registers assigned only by transmigrates out of %s are copies
      * (bit 1: assigned by one, bit 2: assigned by anything else) */
