@@ -246,9 +246,9 @@ static void find_lazy_regions(LbGen *g, const RirFunc *f)
 static void find_callee_gets(LbGen *g, const RirFunc *f)
 {
     g->callee_get = calloc((size_t)f->nregs, sizeof *g->callee_get);
-    uint8_t *bad = calloc((size_t)f->nregs, 1);
+    uint8_t *bad = calloc((size_t)f->nregs, 1), *is_self = calloc((size_t)f->nregs, 1);
     int *defs = calloc((size_t)f->nregs, sizeof *defs);
-    if (!g->callee_get || !bad || !defs) abort();
+    if (!g->callee_get || !bad || !is_self || !defs) abort();
     for (int k = 0; k < f->nblocks; k++)
         for (int i = 0; i < f->blocks[k]->n; i++) {
             const RirInstr *in = &f->blocks[k]->instrs[i];
@@ -256,6 +256,8 @@ static void find_callee_gets(LbGen *g, const RirFunc *f)
                 defs[in->dst]++;
                 if (in->op == RIR_GLOBAL_GET)
                     g->callee_get[in->dst] = in;
+                if (in->op == RIR_SELF)
+                    is_self[in->dst] = 1;
             }
             bool guard_eq = in->op == RIR_PRIM && in->imm == OMNI_BI_eq && in->nargs == 2;
             for (int a = 0; a < in->nargs; a++) {
@@ -276,12 +278,8 @@ static void find_callee_gets(LbGen *g, const RirFunc *f)
                 continue;
             for (int a = 0; a < 2; a++) {
                 int r = in->args[a], o = in->args[1 - a];
-                bool other_self = false;
-                for (int k2 = 0; k2 < f->nblocks && !other_self; k2++)
-                    for (int i2 = 0; i2 < f->blocks[k2]->n; i2++)
-                        if (f->blocks[k2]->instrs[i2].dst == o && f->blocks[k2]->instrs[i2].op == RIR_SELF)
-                            other_self = true;
-                if (r > 0 && r < f->nregs && (!other_self || defs[o] != 1))
+                bool other_self = o > 0 && o < f->nregs && is_self[o] && defs[o] == 1;
+                if (r > 0 && r < f->nregs && !other_self)
                     bad[r] = 1;
             }
         }
@@ -289,6 +287,7 @@ static void find_callee_gets(LbGen *g, const RirFunc *f)
         if (bad[r] || defs[r] != 1)
             g->callee_get[r] = NULL;
     free(bad);
+    free(is_self);
     free(defs);
 }
 
@@ -690,10 +689,14 @@ static bool fix_only_prim(LbGen *g, const RirInstr *in)
 /* Emits the call of a fixed-arity built-in with region argument r. */
 static LLVMValueRef fixed_prim_call(LbGen *g, const RirInstr *in, LLVMValueRef fn, LLVMValueRef r)
 {
-    LLVMValueRef a[8];
+    LLVMValueRef a[8];   /* fixed-arity built-ins take at most 3 (rt/builtins.def) */
+    if (in->nargs > 6) {
+        lb_fail(g, "@%s: prim %s with %d arguments", g->cur->name, lb_builtin_name((int)in->imm), in->nargs);
+        return LLVMGetPoison(g->t_i64);
+    }
     a[0] = r;
     a[1] = lb_loc(g, in->span);
-    for (int i = 0; i < in->nargs && i < 6; i++) a[i + 2] = val(g, in->args[i]);
+    for (int i = 0; i < in->nargs; i++) a[i + 2] = val(g, in->args[i]);
     return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, a, (unsigned)in->nargs + 2, "");
 }
 
@@ -736,6 +739,16 @@ static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
  * what %pair-reserve / %pair-fill do for ir/pass_alloc_order.c. */
 enum { LB_INLINE_LIST_MAX = 8 };
 
+/* n fresh list cells in region reg, one bump (omni_pairs_reserve): cell
+ * k is the first + 24 k bytes. */
+static void reserve_cells(LbGen *g, LLVMValueRef reg, int n, LLVMValueRef *cells)
+{
+    LLVMValueRef a[2] = { reg, lb_i64(g, (uint64_t)n) };
+    LLVMValueRef base = lb_rt_call(g, "omni_pairs_reserve", a, 2);
+    for (int k = 0; k < n; k++)
+        cells[k] = k == 0 ? base : LLVMBuildAdd(g->b, base, lb_i64(g, (uint64_t)k * sizeof(OPair)), "");
+}
+
 static bool emit_inline_list(LbGen *g, const RirInstr *in)
 {
     int n = in->nargs;
@@ -743,19 +756,10 @@ static bool emit_inline_list(LbGen *g, const RirInstr *in)
         return false;
     bool variadic;
     int arity;
-    LLVMValueRef rf = lb_builtin_fn(g, OMNI_BI_pair_reserve, &variadic, &arity);
     LLVMValueRef ff = lb_builtin_fn(g, OMNI_BI_pair_fill, &variadic, &arity);
     LLVMValueRef reg = instr_region(g, in), loc = lb_loc(g, in->span);
     LLVMValueRef cells[LB_INLINE_LIST_MAX];
-    if (n == 1) {
-        LLVMValueRef a[2] = { reg, loc };
-        cells[0] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(rf), rf, a, 2, "");
-    } else {
-        LLVMValueRef a[2] = { reg, lb_i64(g, (uint64_t)n) };
-        LLVMValueRef base = lb_rt_call(g, "omni_pairs_reserve", a, 2);
-        for (int k = 0; k < n; k++)
-            cells[k] = LLVMBuildAdd(g->b, base, lb_i64(g, (uint64_t)k * sizeof(OPair)), "");
-    }
+    reserve_cells(g, reg, n, cells);
     LLVMValueRef next = lb_i64(g, OMNI_NIL);
     for (int k = n - 1; k >= 0; k--) {
         LLVMValueRef a[5] = { reg, loc, cells[k], val(g, in->args[k]), next };
@@ -778,19 +782,15 @@ static int emit_reserve_run(LbGen *g, const RirBlock *b, int i)
         emit_prim(g, in);
         return 0;
     }
+    enum { RUN_MAX = 16 };
     int n = 1;
-    while (i + n < b->n && b->instrs[i + n].op == RIR_PRIM && b->instrs[i + n].imm == OMNI_BI_pair_reserve &&
-           b->instrs[i + n].region == in->region)
+    while (n < RUN_MAX && i + n < b->n && b->instrs[i + n].op == RIR_PRIM &&
+           b->instrs[i + n].imm == OMNI_BI_pair_reserve && b->instrs[i + n].region == in->region)
         n++;
-    if (n == 1) {
-        emit_prim(g, in);
-        return 0;
-    }
-    LLVMValueRef a[2] = { instr_region(g, in), lb_i64(g, (uint64_t)n) };
-    LLVMValueRef base = lb_rt_call(g, "omni_pairs_reserve", a, 2);
+    LLVMValueRef cells[RUN_MAX];
+    reserve_cells(g, instr_region(g, in), n, cells);
     for (int k = 0; k < n; k++)
-        set(g, b->instrs[i + k].dst,
-            LLVMBuildAdd(g->b, base, lb_i64(g, (uint64_t)k * sizeof(OPair)), ""));
+        set(g, b->instrs[i + k].dst, cells[k]);
     return n - 1;
 }
 
@@ -807,28 +807,20 @@ static void emit_prim(LbGen *g, const RirInstr *in)
         set(g, in->dst, emit_fix_prim(g, in, fn));
         return;
     }
-    LLVMValueRef *a = malloc((size_t)(n + 4) * sizeof *a);
-    if (!a) abort();
-    a[0] = instr_region(g, in);
-    a[1] = lb_loc(g, in->span);
-    LLVMValueRef c;
-    if (variadic) {
-        LLVMValueRef *vals = a + 4;
-        for (int i = 0; i < n; i++) vals[i] = val(g, in->args[i]);
-        LLVMValueRef v[4] = { a[0], a[1], lb_i64(g, (uint64_t)n), fill_argv(g, vals, n) };
-        c = LLVMBuildCall2(g->b, ty, fn, v, 4, "");
-    } else {
-        if (n != arity) {
+    if (!variadic) {
+        if (n != arity)
             lb_fail(g, "@%s: prim %s with %d arguments (takes %d)", g->cur->name,
                     lb_builtin_name((int)in->imm), n, arity);
-            free(a);
-            return;
-        }
-        for (int i = 0; i < n; i++) a[i + 2] = val(g, in->args[i]);
-        c = LLVMBuildCall2(g->b, ty, fn, a, (unsigned)n + 2, "");
+        else
+            set(g, in->dst, fixed_prim_call(g, in, fn, instr_region(g, in)));
+        return;
     }
-    free(a);
-    set(g, in->dst, c);
+    LLVMValueRef *vals = malloc((size_t)(n + 1) * sizeof *vals);
+    if (!vals) abort();
+    for (int i = 0; i < n; i++) vals[i] = val(g, in->args[i]);
+    LLVMValueRef v[4] = { instr_region(g, in), lb_loc(g, in->span), lb_i64(g, (uint64_t)n), fill_argv(g, vals, n) };
+    free(vals);
+    set(g, in->dst, LLVMBuildCall2(g->b, ty, fn, v, 4, ""));
 }
 
 /* closure.new @g(free...) in %r */

@@ -328,14 +328,6 @@ OVal omni_b_cons(Region *r, const OmniLoc *loc, OVal a, OVal b)
  * which is their initialisation, not a store through the barrier; they
  * meet the same placement rule as cons's.  An error between the two halves
  * leaves an unreachable cell. */
-OVal omni_b_pair_reserve(Region *r, const OmniLoc *loc)
-{
-    (void)loc;
-    OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
-    omni_hdr_init(p, OT_PAIR);
-    return OMNI_VAL(p);
-}
-
 /* n reserved cells in one bump (the backend's run of %pair-reserve in one
  * region, llvm_backend/lb_emit.c): cell k is the first + 24 k bytes. */
 OMNI_HOT_FORCE_INLINE OVal omni_pairs_reserve(Region *r, int64_t n)
@@ -344,6 +336,12 @@ OMNI_HOT_FORCE_INLINE OVal omni_pairs_reserve(Region *r, int64_t n)
     for (int64_t k = 0; k < n; k++)
         omni_hdr_init(&p[k], OT_PAIR);
     return OMNI_VAL(p);
+}
+
+OVal omni_b_pair_reserve(Region *r, const OmniLoc *loc)
+{
+    (void)loc;
+    return omni_pairs_reserve(r, 1);
 }
 
 OVal omni_b_pair_fill(Region *r, const OmniLoc *loc, OVal p, OVal a, OVal b)
