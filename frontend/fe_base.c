@@ -277,7 +277,7 @@ typedef struct FeStrSet {
     size_t cap, n;
 } FeStrSet;
 
-static uint64_t fe_hash(const char *s)
+uint64_t fe_str_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++)
@@ -288,7 +288,7 @@ static uint64_t fe_hash(const char *s)
 static char **fe_set_find(FeStrSet *set, const char *s)
 {
     size_t mask = set->cap - 1;
-    for (size_t i = fe_hash(s) & mask;; i = (i + 1) & mask)
+    for (size_t i = fe_str_hash(s) & mask;; i = (i + 1) & mask)
         if (!set->slots[i] || strcmp(set->slots[i], s) == 0)
             return &set->slots[i];
 }

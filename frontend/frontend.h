@@ -27,6 +27,8 @@ FeArena *fe_arena_new(void);
 void     fe_arena_free(FeArena *a);
 void    *fe_alloc(FeArena *a, size_t n);          /* zeroed */
 char    *fe_strdup(FeArena *a, const char *s, size_t n);
+/* FNV-1a hash of a NUL-terminated string (the compiler's name tables). */
+uint64_t fe_str_hash(const char *s);
 
 /* ---------------------------------------------------------------- spans */
 typedef struct Span {

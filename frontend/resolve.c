@@ -44,18 +44,10 @@ typedef struct Res {
 } Res;
 
 /* ---------------------------------------------------------- define set */
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static const char **defs_slot(Res *r, const char *name)
 {
     size_t mask = r->defs_cap - 1;
-    for (size_t i = str_hash(name) & mask;; i = (i + 1) & mask)
+    for (size_t i = fe_str_hash(name) & mask;; i = (i + 1) & mask)
         if (!r->defs[i] || strcmp(r->defs[i], name) == 0)
             return &r->defs[i];
 }

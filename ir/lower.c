@@ -79,14 +79,6 @@ typedef struct NameSet {
     int n, cap;
 } NameSet;
 
-static size_t str_hash(const char *s)
-{
-    size_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Returns the slot of `k` (inserting it with next = 0 if absent). */
 static int *nameset_slot(FeArena *a, NameSet *s, const char *k)
 {
@@ -100,7 +92,7 @@ static int *nameset_slot(FeArena *a, NameSet *s, const char *k)
             if (old.keys[i])
                 *nameset_slot(a, s, old.keys[i]) = old.next[i];
     }
-    size_t i = str_hash(k) & (size_t)(s->cap - 1);
+    size_t i = (size_t)fe_str_hash(k) & (size_t)(s->cap - 1);
     while (s->keys[i] && strcmp(s->keys[i], k) != 0)
         i = (i + 1) & (size_t)(s->cap - 1);
     if (!s->keys[i]) {

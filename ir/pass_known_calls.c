@@ -39,14 +39,6 @@ typedef struct KcTable {
     int cap, n;
 } KcTable;
 
-static uint64_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    return h;
-}
-
 static KcName *kc_find(KcTable *t, const char *name, FeArena *a, bool add)
 {
     if (add && (t->n + 1) * 2 > t->cap) {
@@ -61,7 +53,7 @@ static KcName *kc_find(KcTable *t, const char *name, FeArena *a, bool add)
     if (!t->cap)
         return NULL;
     size_t mask = (size_t)t->cap - 1;
-    for (size_t i = (size_t)name_hash(name) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)fe_str_hash(name) & mask;; i = (i + 1) & mask) {
         KcName *e = &t->ents[i];
         if (!e->name) {
             if (!add)
