@@ -1202,19 +1202,36 @@ static const RirFunc *func_at(const RirModule *rm, int i)
  * (Letting callees that leave only numbers in %0 have it too would be
  * unbounded: in a recursion every level's Float results would pile up in
  * the outermost caller's region, e.g. a float-summing tree recursion.) */
-/* Every definition of register r makes a number (escape marked cheap). */
-static bool only_numbers(const RirFunc *f, int r)
+/* Every definition of register r makes a number (escape marked cheap),
+ * following copies; `seen` (one byte per register, zeroed) stops the walk
+ * on the mov cycles loops make (%1 = mov %23 ... %23 = mov %1). */
+static bool numbers_from(const RirFunc *f, int r, uint8_t *seen)
 {
+    if (r < 0 || r >= f->nregs || seen[r])
+        return true;
+    seen[r] = 1;
     for (int k = 0; k < f->nblocks; k++)
         for (int j = 0; j < f->blocks[k]->n; j++) {
             const RirInstr *d = &f->blocks[k]->instrs[j];
-            if (d->dst == r && d->op != RIR_MOV && !(d->op == RIR_CONST) && !(d->escape & IR_ESC_CHEAP))
+            if (d->dst != r)
+                continue;
+            if (d->op == RIR_MOV && d->nargs == 1) {
+                if (!numbers_from(f, d->args[0], seen))
+                    return false;
+            } else if (d->op != RIR_CONST && !(d->escape & IR_ESC_CHEAP)) {
                 return false;
-            if (d->dst == r && d->op == RIR_MOV && d->nargs == 1 && d->args[0] != r &&
-                !only_numbers(f, d->args[0]))
-                return false;
+            }
         }
     return true;
+}
+
+static bool only_numbers(const RirFunc *f, int r)
+{
+    uint8_t *seen = calloc((size_t)f->nregs + 1, 1);
+    if (!seen) abort();
+    bool ok = numbers_from(f, r, seen);
+    free(seen);
+    return ok;
 }
 
 static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *in)
