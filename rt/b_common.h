@@ -7,7 +7,7 @@
 #define OMNI_B_COMMON_H
 
 #include "rt_internal.h"
-#include "region.h"   /* the inline bump allocation of omni_lbuild_push */
+#include "region.h"   /* omni_pair_new_inline */
 
 /* ---- building a list front to back ----
  * Lists may have millions of elements, so they are built iteratively: the
@@ -20,11 +20,7 @@ static inline void omni_lbuild_init(OmniListBuild *b) { b->head = OMNI_NIL; b->t
 
 static inline void omni_lbuild_push(Region *r, OmniListBuild *b, OVal v)
 {
-    OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
-    omni_hdr_init(p, OT_PAIR);
-    p->car = v;
-    p->cdr = OMNI_NIL;
-    OVal cell = OMNI_VAL(p);
+    OVal cell = OMNI_VAL(omni_pair_new_inline(r, v, OMNI_NIL));
     if (b->tail)
         OMNI_PTR(OPair, b->tail)->cdr = cell;
     else

@@ -108,8 +108,6 @@ static OmniSeq *seq_args(Region *r, const OmniLoc *loc, const char *who, OmniSeq
     return s;
 }
 
-/* Calls f on successive elements of all sequences until the shortest ends;
- * collects the results into a list when `collect`. */
 /* map_like over one list, the common case: the closure's generic entry is
  * called directly and the list is walked without the sequence machinery.
  * Errors are the ones map_like gives. */
@@ -132,6 +130,8 @@ static OVal map_list1(Region *r, const OmniLoc *loc, const char *who, bool colle
     return collect ? b.head : OMNI_NOTHING;
 }
 
+/* Calls f on successive elements of all sequences until the shortest ends;
+ * collects the results into a list when `collect`. */
 static OVal map_like(Region *r, const OmniLoc *loc, const char *who, bool collect,
                      int64_t argc, OVal *argv)
 {

@@ -174,10 +174,7 @@ OVal omni_bv_map(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
         OPair *last = (OPair *)0;
         OVal p = xs;
         while (omni_is_type(p, OT_PAIR)) {
-            OPair *cell = omni_region_alloc_inline(r, sizeof(OPair));
-            omni_hdr_init(cell, OT_PAIR);
-            cell->car = OMNI_NIL;
-            cell->cdr = OMNI_NIL;
+            OPair *cell = omni_pair_new_inline(r, OMNI_NIL, OMNI_NIL);
             if (last)
                 last->cdr = OMNI_VAL(cell);
             else
@@ -312,11 +309,7 @@ OVal omni_b_not(Region *r, const OmniLoc *loc, OVal a)
 OVal omni_b_cons(Region *r, const OmniLoc *loc, OVal a, OVal b)
 {
     (void)loc;
-    OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
-    omni_hdr_init(p, OT_PAIR);
-    p->car = a;
-    p->cdr = b;
-    return OMNI_VAL(p);
+    return OMNI_VAL(omni_pair_new_inline(r, a, b));
 }
 
 /* %pair-reserve / %pair-fill: a `cons` split in two by ir/pass_alloc_order.c

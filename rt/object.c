@@ -84,11 +84,7 @@ void omni_atom_set(OVal atom, OVal v)
 
 OVal omni_cons_in(Region *r, OVal car, OVal cdr)
 {
-    OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
-    omni_hdr_init(p, OT_PAIR);
-    p->car = car;
-    p->cdr = cdr;
-    return OMNI_VAL(p);
+    return OMNI_VAL(omni_pair_new_inline(r, car, cdr));
 }
 
 /* Pairs are immutable, so a list cannot be cyclic: a plain walk ends. */

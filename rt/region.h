@@ -282,6 +282,17 @@ static inline void omni_hdr_init(void *p, uint32_t type)
     h->flags = 0;
 }
 
+/* A pair of car and cdr bump-allocated in r: the one inline constructor
+ * behind cons (rt/hot.c, rt/object.c) and the list builders. */
+static inline OPair *omni_pair_new_inline(Region *r, OVal car, OVal cdr)
+{
+    OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
+    omni_hdr_init(p, OT_PAIR);
+    p->car = car;
+    p->cdr = cdr;
+    return p;
+}
+
 static inline void omni_static_hdr(void *p, uint32_t type)
 {
     OHdr *h = (OHdr *)p;
