@@ -11,8 +11,9 @@
  *     %c = prim %pair-reserve() in %r     ; before the first call feeding it
  *     ...                                 ; the calls computing a and d
  *     %v = prim %pair-fill(%c, %a, %d)    ; where the cons was; %v is %c
- * The reserved cell holds () until it is filled and is unreachable until
- * then, so the fill initialises it (no store barrier, see rt/hot.c) and
+ * The reserved cell has its header but no fields until it is filled, and
+ * is unreachable until then (nothing walks region memory but pointers),
+ * so the fill initialises it (no store barrier, see rt/hot.c) and
  * its fields obey the same placement rule as the cons had: they are the
  * same values, in the same region %r.  A short `(list a ...)` whose
  * elements come from calls becomes such cells too (one reserve per
