@@ -418,18 +418,17 @@ static void emit_param_check(LbGen *g, LLVMValueRef v, int ann, const char *fn, 
     if (ann == OMNI_ANN_INT) {
         br_expect(g, LLVMBuildTrunc(g->b, v, g->t_i1, ""), ok, bad);
     } else if (ann == OMNI_ANN_CHAR) {
-        br_expect(g, LLVMBuildICmp(g->b, LLVMIntEQ, lo3, lb_i64(g, 4), ""), ok, bad);
+        br_expect(g, LLVMBuildICmp(g->b, LLVMIntEQ, lo3, lb_i64(g, 6), ""), ok, bad); /* rt/omni.h tags */
     } else if (ann == OMNI_ANN_BOOL) {
         LLVMValueRef c = LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, v, lb_i64(g, OMNI_TRUE), ""),
                                      LLVMBuildICmp(g->b, LLVMIntEQ, v, lb_i64(g, OMNI_FALSE), ""), "");
         br_expect(g, c, ok, bad);
+    } else if (ann == OMNI_ANN_LIST) { /* () or a pair (tag 100); the spine is not walked */
+        LLVMValueRef c = LLVMBuildOr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, v, lb_i64(g, OMNI_NIL), ""),
+                                     LLVMBuildICmp(g->b, LLVMIntEQ, lo3, lb_i64(g, OMNI_PAIR_TAG), ""), "");
+        br_expect(g, c, ok, bad);
     } else if (t != OT__COUNT) {
         LLVMBasicBlockRef hdr = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
-        if (ann == OMNI_ANN_LIST) { /* () or a pair; the spine is not walked */
-            LLVMBasicBlockRef notnil = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
-            LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, v, lb_i64(g, OMNI_NIL), ""), ok, notnil);
-            LLVMPositionBuilderAtEnd(g->b, notnil);
-        }
         br_expect(g, LLVMBuildICmp(g->b, LLVMIntEQ, lo3, lb_i64(g, 0), ""), hdr, bad);
         LLVMPositionBuilderAtEnd(g->b, hdr);
         LLVMValueRef ty = LLVMBuildLoad2(g->b, g->t_i32, LLVMBuildIntToPtr(g->b, v, g->t_ptr, ""), "");
@@ -740,7 +739,7 @@ static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
 enum { LB_INLINE_LIST_MAX = 8 };
 
 /* n fresh list cells in region reg, one bump (omni_pairs_reserve): cell
- * k is the first + 24 k bytes. */
+ * k is the first + 16 k bytes (tagged values: the tag carries over). */
 static void reserve_cells(LbGen *g, LLVMValueRef reg, int n, LLVMValueRef *cells)
 {
     LLVMValueRef a[2] = { reg, lb_i64(g, (uint64_t)n) };
@@ -773,7 +772,7 @@ static void emit_prim(LbGen *g, const RirInstr *in);
 
 /* A run of `%pair-reserve` in one region (ir/pass_alloc_order.c reserves a
  * list's cells back to back) is one bump of 24 n bytes: omni_pairs_reserve,
- * cell k at the first + 24 k.  Returns how many instructions after b[i] it
+ * cell k at the first + 16 k.  Returns how many instructions after b[i] it
  * consumed; other prims are emitted one by one. */
 static int emit_reserve_run(LbGen *g, const RirBlock *b, int i)
 {

@@ -63,9 +63,9 @@ OVal omni_bv_get(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
         int64_t i = omni_want_fix(loc, "get", k);
         OVal p = c;
         for (int64_t j = 0; j < i && omni_is_type(p, OT_PAIR); j++)
-            p = OMNI_PTR(OPair, p)->cdr;
+            p = OMNI_PAIR(p)->cdr;
         if (i >= 0 && omni_is_type(p, OT_PAIR))
-            return OMNI_PTR(OPair, p)->car;
+            return OMNI_PAIR(p)->car;
         int64_t n = omni_list_length(c);
         if (n < 0)
             omni_err_type(loc, "get", "List", c);
@@ -138,8 +138,8 @@ OVal omni_b_list_to_array(Region *r, const OmniLoc *loc, OVal xs)
     if (n < 0)
         omni_err_type(loc, "list->array", "List", xs);
     OVal a = omni_array_new(r, n);
-    for (OVal p = xs; p != OMNI_NIL; p = OMNI_PTR(OPair, p)->cdr)
-        omni_array_push(a, OMNI_PTR(OPair, p)->car);
+    for (OVal p = xs; p != OMNI_NIL; p = OMNI_PAIR(p)->cdr)
+        omni_array_push(a, OMNI_PAIR(p)->car);
     return a;
 }
 

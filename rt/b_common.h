@@ -20,9 +20,9 @@ static inline void omni_lbuild_init(OmniListBuild *b) { b->head = OMNI_NIL; b->t
 
 static inline void omni_lbuild_push(Region *r, OmniListBuild *b, OVal v)
 {
-    OVal cell = OMNI_VAL(omni_pair_new_inline(r, v, OMNI_NIL));
+    OVal cell = OMNI_PAIR_VAL(omni_pair_new_inline(r, v, OMNI_NIL));
     if (b->tail)
-        OMNI_PTR(OPair, b->tail)->cdr = cell;
+        OMNI_PAIR(b->tail)->cdr = cell;
     else
         b->head = cell;
     b->tail = cell;
@@ -65,7 +65,7 @@ static inline bool omni_seq_next(const OmniLoc *loc, const char *who, OmniSeq *s
         return false;
     if (!omni_is_type(s->cur, OT_PAIR))
         omni_err_type(loc, who, "List", s->orig);
-    OPair *p = OMNI_PTR(OPair, s->cur);
+    OPair *p = OMNI_PAIR(s->cur);
     *out = p->car;
     s->cur = p->cdr;
     return true;

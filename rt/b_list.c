@@ -64,11 +64,11 @@ OVal omni_bv_append(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     OmniListBuild b;
     omni_lbuild_init(&b);
     for (int64_t i = 0; i + 1 < argc; i++)
-        for (OVal p = argv[i]; p != OMNI_NIL; p = OMNI_PTR(OPair, p)->cdr)
-            omni_lbuild_push(r, &b, OMNI_PTR(OPair, p)->car);
+        for (OVal p = argv[i]; p != OMNI_NIL; p = OMNI_PAIR(p)->cdr)
+            omni_lbuild_push(r, &b, OMNI_PAIR(p)->car);
     if (!b.tail)
         return argv[argc - 1];
-    OMNI_PTR(OPair, b.tail)->cdr = argv[argc - 1];
+    OMNI_PAIR(b.tail)->cdr = argv[argc - 1];
     return b.head;
 }
 
@@ -76,8 +76,8 @@ OVal omni_b_reverse(Region *r, const OmniLoc *loc, OVal xs)
 {
     want_list_length(loc, "reverse", xs);
     OVal out = OMNI_NIL;
-    for (OVal p = xs; p != OMNI_NIL; p = OMNI_PTR(OPair, p)->cdr)
-        out = omni_cons_in(r, OMNI_PTR(OPair, p)->car, out);
+    for (OVal p = xs; p != OMNI_NIL; p = OMNI_PAIR(p)->cdr)
+        out = omni_cons_in(r, OMNI_PAIR(p)->car, out);
     return out;
 }
 
@@ -90,8 +90,8 @@ OVal omni_b_list_ref(Region *r, const OmniLoc *loc, OVal xs, OVal iv)
                    (long long)i, (long long)n);
     OVal p = xs;
     while (i-- > 0)
-        p = OMNI_PTR(OPair, p)->cdr;
-    return OMNI_PTR(OPair, p)->car;
+        p = OMNI_PAIR(p)->cdr;
+    return OMNI_PAIR(p)->car;
 }
 
 /* ---- higher-order: map filter foldl for-each apply ---- */
@@ -119,11 +119,11 @@ static OVal map_list1(Region *r, const OmniLoc *loc, const char *who, bool colle
     omni_lbuild_init(&b);
     OVal p = xs;
     while (omni_is_type(p, OT_PAIR)) {
-        OVal x = OMNI_PTR(OPair, p)->car;
+        OVal x = OMNI_PAIR(p)->car;
         OVal y = gen(r, c, loc, 1, &x);
         if (collect)
             omni_lbuild_push(r, &b, y);
-        p = OMNI_PTR(OPair, p)->cdr;
+        p = OMNI_PAIR(p)->cdr;
     }
     if (p != OMNI_NIL)
         omni_err_type(loc, who, "List", xs);
@@ -254,7 +254,7 @@ OVal omni_b_seq_len_eq(Region *r, const OmniLoc *loc, OVal v, OVal nv)
     if (omni_is_type(v, OT_ARRAY))
         return omni_bool(OMNI_PTR(OArray, v)->len == n);
     while (n > 0 && omni_is_type(v, OT_PAIR)) {
-        v = OMNI_PTR(OPair, v)->cdr;
+        v = OMNI_PAIR(v)->cdr;
         n--;
     }
     return omni_bool(n == 0 && v == OMNI_NIL);
@@ -271,7 +271,7 @@ OVal omni_b_seq_len_ge(Region *r, const OmniLoc *loc, OVal v, OVal nv)
     if (!omni_is_list_head(v))
         return OMNI_FALSE;
     while (n > 0 && omni_is_type(v, OT_PAIR)) {
-        v = OMNI_PTR(OPair, v)->cdr;
+        v = OMNI_PAIR(v)->cdr;
         n--;
     }
     return omni_bool(n <= 0);
@@ -289,10 +289,10 @@ OVal omni_b_seq_ref(Region *r, const OmniLoc *loc, OVal v, OVal iv)
     }
     OVal p = v;
     for (int64_t k = 0; k < i && omni_is_type(p, OT_PAIR); k++)
-        p = OMNI_PTR(OPair, p)->cdr;
+        p = OMNI_PAIR(p)->cdr;
     if (i < 0 || !omni_is_type(p, OT_PAIR))
         omni_err_type(loc, "%seq-ref", "List or Array", v);
-    return OMNI_PTR(OPair, p)->car;
+    return OMNI_PAIR(p)->car;
 }
 
 /* List: the k-th tail (shared, no copy).  Array: a new array of the
@@ -312,7 +312,7 @@ OVal omni_b_seq_tail(Region *r, const OmniLoc *loc, OVal v, OVal kv)
     for (int64_t i = 0; i < k; i++) {
         if (!omni_is_type(p, OT_PAIR))
             omni_err_type(loc, "%seq-tail", "List or Array", v);
-        p = OMNI_PTR(OPair, p)->cdr;
+        p = OMNI_PAIR(p)->cdr;
     }
     return p;
 }

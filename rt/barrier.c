@@ -84,7 +84,7 @@ static bool seen_add(Scan *s, OVal v)
 /* Pushes v if it is an object of the source set not visited yet. */
 static void consider(Scan *s, OVal v)
 {
-    if (!omni_is_ptr(v))
+    if (!omni_is_ref(v))
         return;
     Region *r = omni_region_of(v);
     if (!r || r->immortal || omni_region_outlives(r, s->to))
@@ -114,7 +114,7 @@ void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner
     consider(&s, v);
     while (s.nstack) {
         OVal o = s.stack[--s.nstack];
-        uint32_t t = omni_type_of_ptr(o);
+        uint32_t t = omni_type_of_ref(o);
         if (is_mutable_type(t))
             s.mutable_found = true;
         if (omni_types[t].trace)

@@ -57,14 +57,14 @@ bool omni_equal(OVal a, OVal b)
     for (;;) { /* loops along list tails: long lists need no stack */
         if (a == b)
             return true;
-        if (!omni_is_ptr(a) || !omni_is_ptr(b))
+        if (!omni_is_ref(a) || !omni_is_ref(b))
             return false;
-        uint32_t t = omni_type_of_ptr(a);
-        if (t != omni_type_of_ptr(b))
+        uint32_t t = omni_type_of_ref(a);
+        if (t != omni_type_of_ref(b))
             return false;
         switch ((OmniType)t) {
         case OT_PAIR: {
-            const OPair *p = OMNI_PTR(OPair, a), *q = OMNI_PTR(OPair, b);
+            const OPair *p = OMNI_PAIR(a), *q = OMNI_PAIR(b);
             if (!omni_equal(p->car, q->car))
                 return false;
             a = p->cdr;
@@ -105,13 +105,13 @@ uint64_t omni_hash(OVal v)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull;
     for (;;) { /* list spines hashed in a loop */
-        if (!omni_is_ptr(v))
+        if (!omni_is_ref(v))
             return mix(h ^ mix(v));
-        uint32_t t = omni_type_of_ptr(v);
+        uint32_t t = omni_type_of_ref(v);
         switch ((OmniType)t) {
         case OT_PAIR:
-            h = mix(h ^ omni_hash(OMNI_PTR(OPair, v)->car)) + 0x51;
-            v = OMNI_PTR(OPair, v)->cdr;
+            h = mix(h ^ omni_hash(OMNI_PAIR(v)->car)) + 0x51;
+            v = OMNI_PAIR(v)->cdr;
             continue;
         case OT_FLOAT: {
             double d = omni_float_val(v);

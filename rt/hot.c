@@ -77,7 +77,7 @@ OVal omni_make_float(Region *r, double d)
  * Array, dict, atom, box and global stores all come here. */
 void omni_store(OVal owner, OVal *slot, OVal v)
 {
-    if (omni_is_ptr(v)) {
+    if (omni_is_ref(v)) {
         Region *vr = omni_region_of_inline(v);
         if (vr && !vr->immortal) {
             Region *or = owner ? omni_region_of_inline(owner) : (Region *)0;
@@ -176,12 +176,12 @@ OVal omni_bv_map(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
         while (omni_is_type(p, OT_PAIR)) {
             OPair *cell = omni_pair_new_inline(r, OMNI_NIL, OMNI_NIL);
             if (last)
-                last->cdr = OMNI_VAL(cell);
+                last->cdr = OMNI_PAIR_VAL(cell);
             else
-                head = OMNI_VAL(cell);
+                head = OMNI_PAIR_VAL(cell);
             last = cell;
-            cell->car = code(r, c, OMNI_PTR(OPair, p)->car, 0, 0, 0, 0, 0, 0, 0); /* padding: unread */
-            p = OMNI_PTR(OPair, p)->cdr;
+            cell->car = code(r, c, OMNI_PAIR(p)->car, 0, 0, 0, 0, 0, 0, 0); /* padding: unread */
+            p = OMNI_PAIR(p)->cdr;
         }
         if (p != OMNI_NIL)
             omni_err_type(loc, "map", "List", xs);
@@ -309,7 +309,7 @@ OVal omni_b_not(Region *r, const OmniLoc *loc, OVal a)
 OVal omni_b_cons(Region *r, const OmniLoc *loc, OVal a, OVal b)
 {
     (void)loc;
-    return OMNI_VAL(omni_pair_new_inline(r, a, b));
+    return OMNI_PAIR_VAL(omni_pair_new_inline(r, a, b));
 }
 
 /* %pair-reserve / %pair-fill: a `cons` split in two by ir/pass_alloc_order.c
@@ -322,13 +322,11 @@ OVal omni_b_cons(Region *r, const OmniLoc *loc, OVal a, OVal b)
  * meet the same placement rule as cons's.  An error between the two halves
  * leaves an unreachable cell. */
 /* n reserved cells in one bump (the backend's run of %pair-reserve in one
- * region, llvm_backend/lb_emit.c): cell k is the first + 24 k bytes. */
+ * region, llvm_backend/lb_emit.c): cell k is the first + 16 k bytes (a
+ * pair has no header, so a reserved cell is only its tagged address). */
 OMNI_HOT_FORCE_INLINE OVal omni_pairs_reserve(Region *r, int64_t n)
 {
-    OPair *p = omni_region_alloc_inline(r, (size_t)n * sizeof(OPair));
-    for (int64_t k = 0; k < n; k++)
-        omni_hdr_init(&p[k], OT_PAIR);
-    return OMNI_VAL(p);
+    return OMNI_PAIR_VAL(omni_region_alloc_inline(r, (size_t)n * sizeof(OPair)));
 }
 
 OVal omni_b_pair_reserve(Region *r, const OmniLoc *loc)
@@ -341,7 +339,7 @@ OVal omni_b_pair_fill(Region *r, const OmniLoc *loc, OVal p, OVal a, OVal b)
 {
     (void)r;
     (void)loc;
-    OPair *c = OMNI_PTR(OPair, p);
+    OPair *c = OMNI_PAIR(p);
     c->car = a;
     c->cdr = b;
     return p;
@@ -351,7 +349,7 @@ static inline OPair *hot_pair(const OmniLoc *loc, const char *who, OVal v)
 {
     if (__builtin_expect(!omni_is_type(v, OT_PAIR), 0))
         omni_err_type(loc, who, "Pair", v);
-    return OMNI_PTR(OPair, v);
+    return OMNI_PAIR(v);
 }
 
 OVal omni_b_car(Region *r, const OmniLoc *loc, OVal a)
@@ -370,13 +368,13 @@ OVal omni_b_car_known(Region *r, const OmniLoc *loc, OVal a)
 {
     (void)r;
     (void)loc;
-    return OMNI_PTR(OPair, a)->car;
+    return OMNI_PAIR(a)->car;
 }
 OVal omni_b_cdr_known(Region *r, const OmniLoc *loc, OVal a)
 {
     (void)r;
     (void)loc;
-    return OMNI_PTR(OPair, a)->cdr;
+    return OMNI_PAIR(a)->cdr;
 }
 
 OVal omni_b_cadr(Region *r, const OmniLoc *loc, OVal a)

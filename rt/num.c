@@ -20,8 +20,8 @@ const char *omni_type_name(OVal v)
         return "Int";
     if (omni_is_char(v))
         return "Char";
-    if (omni_is_ptr(v)) {
-        uint32_t t = omni_type_of_ptr(v);
+    if (omni_is_ref(v)) {
+        uint32_t t = omni_type_of_ref(v);
         return t < OT__COUNT ? omni_types[t].name : "?";
     }
     switch (v) {

@@ -84,7 +84,7 @@ void omni_atom_set(OVal atom, OVal v)
 
 OVal omni_cons_in(Region *r, OVal car, OVal cdr)
 {
-    return OMNI_VAL(omni_pair_new_inline(r, car, cdr));
+    return OMNI_PAIR_VAL(omni_pair_new_inline(r, car, cdr));
 }
 
 /* Pairs are immutable, so a list cannot be cyclic: a plain walk ends. */
@@ -93,7 +93,7 @@ int64_t omni_list_length(OVal v)
     int64_t n = 0;
     while (omni_is_type(v, OT_PAIR)) {
         n++;
-        v = OMNI_PTR(OPair, v)->cdr;
+        v = OMNI_PAIR(v)->cdr;
     }
     return v == OMNI_NIL ? n : -1;
 }

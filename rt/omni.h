@@ -23,9 +23,14 @@ extern "C" {
  *
  *   ...xxx1   fixnum: 63-bit signed integer n stored as (n << 1) | 1.
  *             a + b  = a + (b - 1); a - b = a - b + 1 (no untagging).
- *   ...x000   pointer to a boxed object (8-byte aligned, never NULL).
+ *   ...x000   pointer to a boxed object with a header (8-byte aligned,
+ *             never NULL).
+ *   ...x100   pointer to a pair + 4.  A pair is two words, car and cdr,
+ *             with no header: the tag says its type.  Lists are most of
+ *             what a Lisp allocates, so they take 16 bytes, not 24.
  *   ...x010   special constants (false, true, (), nothing, unbound).
- *   ...x100   character: code point << 3 | 4.
+ *   ...x110   character: code point << 3 | 6.
+ * A heap reference (boxed object or pair) is exactly (v & 3) == 0.
  * ------------------------------------------------------------------------ */
 typedef uint64_t OVal;
 
@@ -41,9 +46,11 @@ typedef uint64_t OVal;
 static inline bool    omni_is_fix(OVal v)   { return (v & 1) != 0; }
 static inline OVal    omni_fix(int64_t n)   { return ((uint64_t)n << 1) | 1; }
 static inline int64_t omni_fixval(OVal v)   { return (int64_t)v >> 1; }
-static inline bool    omni_is_ptr(OVal v)   { return (v & 7) == 0; }
-static inline bool    omni_is_char(OVal v)  { return (v & 7) == 4; }
-static inline OVal    omni_char(uint32_t c) { return ((uint64_t)c << 3) | 4; }
+static inline bool    omni_is_ptr(OVal v)   { return (v & 7) == 0; } /* has an OHdr */
+static inline bool    omni_is_pair(OVal v)  { return (v & 7) == 4; }
+static inline bool    omni_is_ref(OVal v)   { return (v & 3) == 0; } /* boxed or pair */
+static inline bool    omni_is_char(OVal v)  { return (v & 7) == 6; }
+static inline OVal    omni_char(uint32_t c) { return ((uint64_t)c << 3) | 6; }
 static inline uint32_t omni_charval(OVal v) { return (uint32_t)(v >> 3); }
 static inline OVal    omni_bool(bool b)     { return b ? OMNI_TRUE : OMNI_FALSE; }
 static inline bool    omni_truthy(OVal v)   { return v != OMNI_FALSE && v != OMNI_NOTHING; }
@@ -72,7 +79,10 @@ typedef struct Region Region;
 typedef struct OmniLoc OmniLoc;
 typedef struct OClosure OClosure;
 
-typedef struct OPair   { OHdr h; OVal car, cdr; } OPair;
+typedef struct OPair   { OVal car, cdr; } OPair;   /* no header: tag 100 */
+#define OMNI_PAIR_TAG 4
+#define OMNI_PAIR(v)     ((OPair *)(uintptr_t)((v) - OMNI_PAIR_TAG))  /* v must be a pair */
+#define OMNI_PAIR_VAL(p) ((OVal)(uintptr_t)(p) + OMNI_PAIR_TAG)
 typedef struct OFloat  { OHdr h; double d; } OFloat;
 typedef struct OString { OHdr h; int64_t len; char data[]; } OString; /* NUL-terminated, UTF-8 */
 typedef struct OSymbol { OHdr h; uint64_t hash; int64_t len; char name[]; } OSymbol; /* interned, static */
@@ -317,7 +327,18 @@ typedef struct OmniTypeMeta {
 extern const OmniTypeMeta omni_types[OT__COUNT];
 
 static inline uint32_t omni_type_of_ptr(OVal v) { return ((OHdr *)(uintptr_t)v)->type; }
-static inline bool omni_is_type(OVal v, uint32_t t) { return omni_is_ptr(v) && omni_type_of_ptr(v) == t; }
+/* Type of a heap reference (omni_is_ref): pairs by their tag, the rest by
+ * their header. */
+static inline uint32_t omni_type_of_ref(OVal v)
+{
+    return omni_is_pair(v) ? (uint32_t)OT_PAIR : omni_type_of_ptr(v);
+}
+static inline bool omni_is_type(OVal v, uint32_t t)
+{
+    if (t == OT_PAIR)
+        return omni_is_pair(v);
+    return omni_is_ptr(v) && omni_type_of_ptr(v) == t;
+}
 
 /* ------------------------------------------------------------------------
  * Execution environment (rt/stack.c): run `fn(arg)` on a thread with a big

@@ -190,8 +190,8 @@ static void put_list(OmniBuf *b, OVal v, bool w)
         if (!first)
             omni_buf_putc(b, ' ');
         first = false;
-        omni_buf_value(b, OMNI_PTR(OPair, v)->car, w);
-        v = OMNI_PTR(OPair, v)->cdr;
+        omni_buf_value(b, OMNI_PAIR(v)->car, w);
+        v = OMNI_PAIR(v)->cdr;
     }
     if (v != OMNI_NIL) {
         omni_buf_puts(b, " . ", 3);
@@ -233,13 +233,13 @@ void omni_buf_value(OmniBuf *b, OVal v, bool w)
             put_char_raw(b, omni_charval(v));
         return;
     }
-    if (!omni_is_ptr(v)) {
+    if (!omni_is_ref(v)) {
         const char *s = v == OMNI_TRUE ? "true" : v == OMNI_FALSE ? "false"
                       : v == OMNI_NIL ? "()" : v == OMNI_NOTHING ? "nothing" : "#<unbound>";
         omni_buf_puts(b, s, strlen(s));
         return;
     }
-    switch ((OmniType)omni_type_of_ptr(v)) {
+    switch ((OmniType)omni_type_of_ref(v)) {
     case OT_PAIR:
         put_list(b, v, w);
         return;
@@ -297,7 +297,7 @@ void omni_buf_value(OmniBuf *b, OVal v, bool w)
     case OT__COUNT:
         break;
     }
-    omni_buf_printf(b, "#<object type %u>", omni_type_of_ptr(v));
+    omni_buf_printf(b, "#<object type %u>", omni_type_of_ref(v));
 }
 
 void omni_print(FILE *out, OVal v, bool write_form)

@@ -180,10 +180,11 @@ static inline void *omni_region_alloc_inline(Region *r, size_t n)
 /* Region of a value: NULL for immediates and static objects. */
 static inline Region *omni_region_of_inline(OVal v)
 {
-    if (!omni_is_ptr(v))
+    if (!omni_is_ref(v))
         return (Region *)0;
-    const OHdr *h = (const OHdr *)(uintptr_t)v;
-    if (h->flags & OHF_STATIC)
+    /* a pair has no header; static pairs live in the static region's own
+     * chunks (omni_static_alloc), so the chunk answers for them too */
+    if (!omni_is_pair(v) && (((const OHdr *)(uintptr_t)v)->flags & OHF_STATIC))
         return (Region *)0;
     const OmniChunk *c = (const OmniChunk *)((uintptr_t)v & OMNI_CHUNK_MASK);
     return *(Region *const *)((uintptr_t)v & c->mask);
@@ -287,7 +288,6 @@ static inline void omni_hdr_init(void *p, uint32_t type)
 static inline OPair *omni_pair_new_inline(Region *r, OVal car, OVal cdr)
 {
     OPair *p = omni_region_alloc_inline(r, sizeof(OPair));
-    omni_hdr_init(p, OT_PAIR);
     p->car = car;
     p->cdr = cdr;
     return p;

@@ -204,11 +204,12 @@ OVal omni_static_float(double d)
 
 OVal omni_static_cons(OVal car, OVal cdr)
 {
+    /* no header to flag: region_of finds the static region's chunk, which
+     * is immortal */
     OPair *p = omni_static_alloc(sizeof(OPair));
-    omni_static_hdr(p, OT_PAIR);
     p->car = car;
     p->cdr = cdr;
-    return OMNI_VAL(p);
+    return OMNI_PAIR_VAL(p);
 }
 
 OVal omni_static_array(int64_t n, const OVal *items)

@@ -6,13 +6,13 @@
  * its type's trace shape or `trace` (types.c); nothing here knows an
  * object's shape.  The remap gives exactly one destination per source
  * object, so sharing and cycles survive the copy.  It is dense forwarding
- * kept in the source objects themselves: a copied source's header word
- * holds its copy's address until the end, so looking an object up is
- * reading the header the copy needs anyway, and no table is hashed or
- * allocated.  A log of the copied sources doubles as the worklist: copies
- * are traced in the order they were made (breadth first, no recursion),
- * and at the end every source gets its header back from the log, so the
- * source graph is unchanged.  The log starts on the C stack; larger graphs chain malloc'd
+ * kept in the source objects themselves: a copied source's first word
+ * (its header, or a pair's car) holds its copy's address until the end,
+ * so looking an object up is reading the word the copy needs anyway, and
+ * no table is hashed or allocated.  A log of the copied sources doubles as
+ * the worklist: copies are traced in the order they were made (breadth
+ * first, no recursion), and at the end every source gets its first word
+ * back from the log, so the source graph is unchanged.  The log starts on the C stack; larger graphs chain malloc'd
  * blocks (never copied).
  *
  * Which objects are copied (the source set):
@@ -40,15 +40,29 @@
 _Static_assert(OT__COUNT < 48, "type ids must stay below the smallest object offset");
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the type id is the header's low half");
 
-static inline uint64_t hdr_word(OVal v) { return *(const uint64_t *)(uintptr_t)v; }
+/* A pair has no header (rt/omni.h), so its car is the forwarding word.
+ * A car is any value, but never a special constant above OMNI_UNBOUND:
+ * the forward mark is the copy's address with the special tag 010, and
+ * an address is at least 48 (see above), above every special.  The mark
+ * plus 2 is the copy's tagged pair value. */
+#define PAIR_MARK_TAG 2
+_Static_assert(OMNI_UNBOUND < 48, "specials stay below the smallest object offset");
+
+static inline uint64_t hdr_word(OVal v) { return *(const uint64_t *)(uintptr_t)(v & ~(OVal)7); }
 static inline bool is_forward(uint64_t hw) { return (uint32_t)hw >= OT__COUNT; }
+static inline bool is_pair_forward(uint64_t car) { return (car & 7) == PAIR_MARK_TAG && car > OMNI_UNBOUND; }
+/* The copy of an already copied source, from the source's first word. */
+static inline OVal copy_of(OVal src, uint64_t hw)
+{
+    return omni_is_pair(src) ? (OVal)(hw - PAIR_MARK_TAG + OMNI_PAIR_TAG) : (OVal)hw;
+}
 
 /* The log: the copied source objects with their headers, in the order
  * the copies were made.  Blocks are chained, never moved (no realloc
  * copying); the first block is on the C stack. */
 typedef struct TmEntry {
     OVal src;
-    uint64_t hdr; /* the source's own header, restored at the end */
+    uint64_t hdr; /* the source's own first word (header or car), restored at the end */
 } TmEntry;
 
 typedef struct TmBlock {
@@ -103,11 +117,14 @@ static void charge(Tm *t, Region *r)
 static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
 {
     uint64_t hw = hdr_word(v);
-    if (is_forward(hw)) {
+    bool pair = omni_is_pair(v);
+    if (pair ? is_pair_forward(hw) : is_forward(hw)) {
         t->hits++;
-        return (OVal)hw;
+        return copy_of(v, hw);
     }
-    if ((uint32_t)(hw >> 32) & OHF_STATIC)
+    /* static objects: flagged in their header; static pairs are in the
+     * immortal static region, a root by the region test below */
+    if (!pair && ((uint32_t)(hw >> 32) & OHF_STATIC))
         return v;
     const OmniChunk *c = (const OmniChunk *)((uintptr_t)v & OMNI_CHUNK_MASK);
     Region *r;
@@ -122,7 +139,7 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
             t->src_region = r;
         }
     }
-    OVal copy = omni_types[(uint32_t)hw].clone(t->to, v);
+    OVal copy = omni_types[pair ? (uint32_t)OT_PAIR : (uint32_t)hw].clone(t->to, v);
     if (copy == v)
         return v; /* a type that is never copied (interned symbols) */
     TmBlock *b = t->last;
@@ -131,7 +148,8 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
     TmEntry *e = &b->e[b->n++];
     e->src = v;
     e->hdr = hw;
-    *(uint64_t *)(uintptr_t)v = (uint64_t)copy;
+    *(uint64_t *)(uintptr_t)(v & ~(OVal)7) = pair ? (uint64_t)copy - OMNI_PAIR_TAG + PAIR_MARK_TAG
+                                                   : (uint64_t)copy;
     if (t->into)
         charge(t, r);
     return copy;
@@ -143,13 +161,13 @@ static void visit(OVal *slot, void *ctx)
     Tm *t = ctx;
     t->fields++;
     OVal v = *slot;
-    if (omni_is_ptr(v))
+    if (omni_is_ref(v))
         *slot = forward(t, v);
 }
 
 static OVal run(Tm *t, OVal v)
 {
-    if (!omni_is_ptr(v))
+    if (!omni_is_ref(v))
         return v;
     union {
         TmBlock b;
@@ -167,37 +185,37 @@ static OVal run(Tm *t, OVal v)
     uint64_t fields = 0;
     for (TmBlock *b = &first.b; b; b = b->next)
         for (size_t i = 0; i < b->n; i++) {
-            OVal c = (OVal)hdr_word(b->e[i].src);
-            const OmniTypeMeta *m = &omni_types[omni_type_of_ptr(c)];
+            OVal src = b->e[i].src, c = copy_of(src, hdr_word(src));
+            const OmniTypeMeta *m = &omni_types[omni_type_of_ref(c)];
             int nf = m->fields_n;
             if (nf >= 0) {
-                OVal *f = (OVal *)((char *)(uintptr_t)c + m->fields_off);
+                OVal *f = (OVal *)((char *)(uintptr_t)(c & ~(OVal)7) + m->fields_off);
                 fields += (uint64_t)nf;
                 switch (nf) { /* the usual counts straight-line: no loop to predict */
                 case 2:
-                    if (omni_is_ptr(f[1]))
+                    if (omni_is_ref(f[1]))
                         f[1] = forward(t, f[1]);
                     /* fall through */
                 case 1:
-                    if (omni_is_ptr(f[0]))
+                    if (omni_is_ref(f[0]))
                         f[0] = forward(t, f[0]);
                     /* fall through */
                 case 0:
                     break;
                 default:
                     for (int k = 0; k < nf; k++)
-                        if (omni_is_ptr(f[k]))
+                        if (omni_is_ref(f[k]))
                             f[k] = forward(t, f[k]);
                 }
             } else {
                 m->trace(c, visit, t);
             }
         }
-    /* Every source object gets its header back. */
+    /* Every source object gets its first word back. */
     size_t n = 0;
     for (TmBlock *b = &first.b, *next; b; b = next) {
         for (size_t i = 0; i < b->n; i++)
-            *(uint64_t *)(uintptr_t)b->e[i].src = b->e[i].hdr;
+            *(uint64_t *)(uintptr_t)(b->e[i].src & ~(OVal)7) = b->e[i].hdr;
         n += b->n;
         next = b->next;
         if (b != &first.b)

@@ -31,11 +31,17 @@ static uint64_t meta_hash(OVal v) { return omni_hash(v); }
 
 /* ---- Pair ---- */
 static size_t size_PAIR(OVal v) { (void)v; return sizeof(OPair); }
-static OVal clone_PAIR(Region *to, OVal v) { return OMNI_VAL(copy_obj(to, v, sizeof(OPair))); }
+/* a pair has no header (no OHF_STATIC to clear): car and cdr, re-tagged */
+static OVal clone_PAIR(Region *to, OVal v)
+{
+    OPair *p = omni_region_alloc_inline(to, sizeof(OPair));
+    *p = *OMNI_PAIR(v);
+    return OMNI_PAIR_VAL(p);
+}
 static void trace_PAIR(OVal v, void (*visit)(OVal *, void *), void *ctx)
 {
-    visit(&OMNI_PTR(OPair, v)->car, ctx);
-    visit(&OMNI_PTR(OPair, v)->cdr, ctx);
+    visit(&OMNI_PAIR(v)->car, ctx);
+    visit(&OMNI_PAIR(v)->cdr, ctx);
 }
 
 /* ---- Float ---- */

@@ -231,7 +231,7 @@ START_TEST(t_lists)
     DISP(V(append, LIST(I(1)), I(2)), "(1 . 2)");
     DISP(V(append, OMNI_NIL, LIST(I(5))), "(5)");
     OVal shared = LIST(I(9));
-    ck_assert(OMNI_PTR(OPair, V(append, LIST(I(1)), shared))->cdr == shared);
+    ck_assert(OMNI_PAIR(V(append, LIST(I(1)), shared))->cdr == shared);
     ERR("append: expected List", "append", I(1), LIST(I(2)));
     DISP(omni_b_reverse(R, &L, LIST(I(1), I(2), I(3))), "(3 2 1)");
     DISP(omni_b_reverse(R, &L, OMNI_NIL), "()");
@@ -539,7 +539,7 @@ START_TEST(t_seq_helpers)
     DISP(omni_b_seq_ref(R, &L, l3, I(2)), "3");
     DISP(omni_b_seq_ref(R, &L, a3, I(0)), "1");
     DISP(omni_b_seq_tail(R, &L, l3, I(1)), "(2 3)");
-    ck_assert(omni_b_seq_tail(R, &L, l3, I(1)) == OMNI_PTR(OPair, l3)->cdr);
+    ck_assert(omni_b_seq_tail(R, &L, l3, I(1)) == OMNI_PAIR(l3)->cdr);
     DISP(omni_b_seq_tail(R, &L, l3, I(3)), "()");
     DISP(omni_b_seq_tail(R, &L, a3, I(1)), "[2 3]");
     DISP(omni_b_seq_tail(R, &L, a3, I(3)), "[]");

@@ -79,7 +79,8 @@ START_TEST(test_region_alloc)
     for (int i = 0; i < 20000; i++) { /* several chunks */
         last = omni_cons_in(r, omni_fix(i), last ? last : OMNI_NIL);
         ck_assert_ptr_eq(omni_region_of(last), r);
-        ck_assert_uint_eq(last & 7, 0);
+        ck_assert(omni_is_pair(last));
+        ck_assert_uint_eq(last & 7, OMNI_PAIR_TAG);
     }
     ck_assert_int_eq(omni_list_length(last), 20000);
     ck_assert_uint_eq(omni_region_bytes_total(r), 20000 * sizeof(OPair));
@@ -229,8 +230,8 @@ START_TEST(test_transmigrate)
     OVal got[6];
     for (int i = 0; i < 6; i++) {
         ck_assert_ptr_eq(omni_region_of(v), to);
-        got[i] = OMNI_PTR(OPair, v)->car;
-        v = OMNI_PTR(OPair, v)->cdr;
+        got[i] = OMNI_PAIR(v)->car;
+        v = OMNI_PAIR(v)->cdr;
     }
     ck_assert_uint_eq(got[1], got[2]);                /* sharing kept */
     ck_assert_uint_ne(got[1], shared);
