@@ -47,6 +47,8 @@ static void init_types(LbGen *g)
     }
     LLVMTypeRef gen[5] = { g->t_ptr, g->t_ptr, g->t_ptr, g->t_i64, g->t_ptr };
     g->t_generic = LLVMFunctionType(g->t_i64, gen, 5, false);
+    LLVMTypeRef cell[3] = { g->t_ptr, g->t_ptr, g->t_ptr }; /* rt/omni.h OmniPendingRegion */
+    g->t_pending = LLVMStructTypeInContext(c, cell, 3, false);
 }
 
 /* The fast entry of a function body: i64 (ptr region, ptr self, i64 x n).
@@ -141,35 +143,104 @@ static LLVMValueRef region(LbGen *g, int reg)
     return g->cur->reg_kind[reg] == RK_REGION ? v : LLVMBuildIntToPtr(g->b, v, g->t_ptr, "");
 }
 
-/* Scope regions are created lazily.  A `region.new %0` only clears its
- * register; the region is made at the first use that needs it (an
- * allocation `in %r`, a call given %r as result region, a transmigration
- * into it).  Exits, carries and transmigrations *from* it skip a region
- * that was never made.  So a function that enters its scope but takes a
- * path that allocates nothing there (a loop carrying only fixnums, a base
- * case) pays a null test instead of region.new + region.exit. */
+/* Scope regions are created lazily.  A `region.new %0` only fills the
+ * register's cell (an OmniPendingRegion in the frame: made = NULL, the
+ * parent's handle, the location); the region is made at the first use
+ * that needs it (an allocation `in %r`, a transmigration into it, a C
+ * call given it).  A compiled call given %r as result region gets the
+ * region if it is made, else the pending handle (the cell's address + 1,
+ * rt/omni.h): the callee makes it only if it allocates there.  Exits,
+ * carries and transmigrations *from* it skip a region that was never
+ * made.  So a function that enters its scope but takes a path that
+ * allocates nothing there (a loop carrying only fixnums, a base case, a
+ * call returning a fixnum) pays a null test instead of region.new +
+ * region.exit. */
 static bool lazy_region(LbGen *g, int reg)
 {
     return g->lazy_new && reg_ok(g, reg) && g->lazy_new[reg] != NULL;
 }
 
-static LLVMValueRef region_use(LbGen *g, int reg)
+/* The handle of region register reg for a compiled callee: the region,
+ * or (lazy and not made yet) its pending handle. */
+static LLVMValueRef region_handle(LbGen *g, int reg)
 {
     if (!lazy_region(g, reg))
         return region(g, reg);
-    const RirInstr *def = g->lazy_new[reg];
+    LLVMValueRef made = LLVMBuildLoad2(g->b, g->t_ptr, g->regs[reg], "");
+    LLVMValueRef pend = LLVMBuildGEP2(g->b, g->t_i8, g->regs[reg], (LLVMValueRef[]){ lb_i64(g, 1) }, 1, "pending");
+    return LLVMBuildSelect(g->b, LLVMBuildIsNull(g->b, made, ""), pend, made, "");
+}
+
+/* The region of register reg, made now if it is lazy and not made yet,
+ * or resolved if it may be a pending handle (then written back, so later
+ * uses on this path see the region). */
+static LLVMValueRef region_use(LbGen *g, int reg)
+{
+    if (!lazy_region(g, reg)) {
+        LLVMValueRef v = region(g, reg);
+        if (!g->maybe_pending || !reg_ok(g, reg) || !g->maybe_pending[reg])
+            return v;
+        v = lb_rt_call(g, "omni_region_resolve", &v, 1);
+        LLVMBuildStore(g->b, v, g->regs[reg]);
+        return v;
+    }
     LLVMValueRef cur = LLVMBuildLoad2(g->b, g->t_ptr, g->regs[reg], "");
     LLVMBasicBlockRef mk = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "mkregion");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
     LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, cur, ""), mk, done);
     LLVMPositionBuilderAtEnd(g->b, mk);
-    /* a let's region (ir/pass_let_regions.c) makes its lazy parent first */
-    LLVMValueRef parent = region_use(g, def->region > 0 ? def->region : 0);
-    LLVMValueRef a[2] = { parent, lb_loc(g, def->span) };
-    LLVMBuildStore(g->b, lb_rt_call(g, "omni_region_new_at", a, 2), g->regs[reg]);
+    /* the runtime makes it from the cell (and a pending parent first, a
+     * let region's lazy scope region) and records it there */
+    LLVMValueRef h = LLVMBuildGEP2(g->b, g->t_i8, g->regs[reg], (LLVMValueRef[]){ lb_i64(g, 1) }, 1, "");
+    lb_rt_call(g, "omni_region_resolve_slow", &h, 1);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, done);
     return LLVMBuildLoad2(g->b, g->t_ptr, g->regs[reg], "");
+}
+
+/* Field k of lazy region register reg's cell. */
+static LLVMValueRef cell_field(LbGen *g, int reg, unsigned k)
+{
+    return LLVMBuildStructGEP2(g->b, g->t_pending, g->regs[reg], k, "");
+}
+
+/* A lazy region.new: its cell, not made yet. */
+static void lazy_region_new(LbGen *g, const RirInstr *in)
+{
+    int parent = in->region >= 0 ? in->region : 0;
+    LLVMBuildStore(g->b, LLVMConstNull(g->t_ptr), cell_field(g, in->dst, 0));
+    LLVMBuildStore(g->b, region_handle(g, parent), cell_field(g, in->dst, 1));
+    LLVMBuildStore(g->b, lb_loc(g, in->span), cell_field(g, in->dst, 2));
+}
+
+/* dst = src between lazy region registers: the whole cell. */
+static void copy_cell(LbGen *g, int dst, int src)
+{
+    for (unsigned k = 0; k < 3; k++)
+        LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_ptr, cell_field(g, src, k), ""), cell_field(g, dst, k));
+}
+
+/* Region registers that may hold a pending handle: %0 (a compiled
+ * function's result region comes from its caller) and plain copies of
+ * it.  Lazy registers are cells and answer for themselves. */
+static void find_maybe_pending(LbGen *g, const RirFunc *f)
+{
+    g->maybe_pending = calloc((size_t)f->nregs + 1, 1);
+    if (!g->maybe_pending) abort();
+    g->maybe_pending[0] = !f->is_entry;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int k = 0; k < f->nblocks; k++)
+            for (int i = 0; i < f->blocks[k]->n; i++) {
+                const RirInstr *in = &f->blocks[k]->instrs[i];
+                if (in->op == RIR_MOV && in->nargs == 1 && in->dst > 0 && in->dst < f->nregs &&
+                    in->args[0] >= 0 && in->args[0] < f->nregs && f->reg_kind[in->dst] == RK_REGION &&
+                    g->maybe_pending[in->args[0]] && !g->maybe_pending[in->dst]) {
+                    g->maybe_pending[in->dst] = 1;
+                    changed = true;
+                }
+            }
+    }
 }
 
 /* Emits a branch on "region register `reg` holds a region": the builder
@@ -306,6 +377,8 @@ static void set(LbGen *g, int reg, LLVMValueRef v)
  * else the function's result region %0. */
 static LLVMValueRef instr_region(LbGen *g, const RirInstr *in)
 {
+    if (in->op == RIR_PRIM && in->region < 0 && (lb_builtin_flags((int)in->imm) & OBF_NOREGION))
+        return LLVMConstNull(g->t_ptr); /* never read: nothing to make or resolve */
     return region_use(g, in->region >= 0 ? in->region : 0);
 }
 
@@ -512,7 +585,8 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
     int n = in->nargs - 1;
     LLVMValueRef *vals = malloc((size_t)(fast_arity(n) + 2) * sizeof *vals);
     if (!vals) abort();
-    LLVMValueRef r = instr_region(g, in);
+    /* a compiled fast entry takes a pending handle; omni_apply (C) the region */
+    LLVMValueRef r = region_handle(g, in->region >= 0 ? in->region : 0);
     for (int i = 0; i < n; i++) vals[i + 2] = val(g, in->args[i + 1]);
     LLVMValueRef fc[2] = { f, lb_i32(g, n) };
     LLVMValueRef code = lb_rt_call(g, "omni_fast_code", fc, 2);
@@ -532,7 +606,8 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
     LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
 
     LLVMPositionBuilderAtEnd(g->b, slow);
-    LLVMValueRef ap[5] = { r, lb_loc(g, in->span), f, lb_i64(g, (uint64_t)n), fill_argv(g, vals + 2, n) };
+    LLVMValueRef ap[5] = { instr_region(g, in), lb_loc(g, in->span), f, lb_i64(g, (uint64_t)n),
+                           fill_argv(g, vals + 2, n) };
     LLVMValueRef sr = lb_rt_call(g, "omni_apply", ap, 5);
     free(vals);
     if (tail) {
@@ -562,8 +637,10 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     int n = fixed + (callee->has_rest ? 1 : 0);
     LLVMValueRef *vals = malloc((size_t)(fast_arity(n) + 2 + given) * sizeof *vals);
     if (!vals) abort();
+    /* the callee is compiled: it takes a pending handle (and a result-free
+     * one does not allocate in it at all: the caller's %0 does) */
     LLVMValueRef r = lf->result_free && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
-                         ? region(g, 0) : instr_region(g, in);
+                         ? region(g, 0) : region_handle(g, in->region >= 0 ? in->region : 0);
     vals[0] = r;
     vals[1] = self;
     for (int i = 0; i < fixed; i++) vals[i + 2] = val(g, in->args[i + 1]);
@@ -576,7 +653,8 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
         } else {
             bool va; int ar;
             LLVMValueRef lf2 = lb_builtin_fn(g, OMNI_BI_list, &va, &ar);
-            LLVMValueRef la[4] = { r, lb_loc(g, in->span), lb_i64(g, (uint64_t)extra), fill_argv(g, ev, extra) };
+            LLVMValueRef la[4] = { instr_region(g, in), lb_loc(g, in->span), lb_i64(g, (uint64_t)extra),
+                                   fill_argv(g, ev, extra) };
             /* the list lives in r; the callee never sees the argv buffer,
              * so the call below may still be musttail */
             vals[n + 1] = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(lf2), lf2, la, 4, "");
@@ -675,14 +753,15 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
 
 /* Fixnum + - * and negation allocate only when an operand is a Float (on
  * fixnums they return a fixnum or raise overflow), so a lazy scope region
- * is made for them only when an operand is not a fixnum: a loop counting
- * with fixnums never creates its region.  On fixnums the region passed is
+ * is made (or a pending %0 resolved) for them only when an operand is not
+ * a fixnum: a loop counting with fixnums never creates its region.  On fixnums the region passed is
  * NULL, which those helpers never touch. */
 static bool fix_only_prim(LbGen *g, const RirInstr *in)
 {
     int id = (int)in->imm;
+    int r = in->region >= 0 ? in->region : 0;
     return (id == OMNI_BI_add2 || id == OMNI_BI_sub2 || id == OMNI_BI_mul2 || id == OMNI_BI_neg) &&
-           in->nargs >= 1 && in->region > 0 && lazy_region(g, in->region);
+           in->nargs >= 1 && (lazy_region(g, r) || (g->maybe_pending && g->maybe_pending[r]));
 }
 
 /* Emits the call of a fixed-arity built-in with region argument r. */
@@ -708,7 +787,10 @@ static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
     LLVMValueRef tags = val(g, in->args[0]);
     for (int i = 1; i < in->nargs; i++)
         tags = LLVMBuildAnd(g->b, tags, val(g, in->args[i]), "");
-    LLVMValueRef all_fix = LLVMBuildTrunc(g->b, tags, LLVMInt1TypeInContext(g->ctx), "");
+    /* the form the helpers test ((a & b & 1) != 0), so that the inlined
+     * helper's own test folds into this one */
+    LLVMValueRef all_fix = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildAnd(g->b, tags, lb_i64(g, 1), ""),
+                                         lb_i64(g, 0), "");
     LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "fix");
     LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
     br_expect(g, all_fix, fast, slow);   /* fixnums expected, as the helpers themselves do */
@@ -723,11 +805,11 @@ static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
                         : id == OMNI_BI_mul2 ? "omni_num_mul" : NULL;
     LLVMValueRef v2;
     if (generic && in->nargs == 2) {
-        LLVMValueRef a[4] = { region_use(g, in->region), lb_loc(g, in->span), val(g, in->args[0]),
+        LLVMValueRef a[4] = { instr_region(g, in), lb_loc(g, in->span), val(g, in->args[0]),
                               val(g, in->args[1]) };
         v2 = lb_rt_call(g, generic, a, 4);
     } else {
-        v2 = fixed_prim_call(g, in, fn, region_use(g, in->region));
+        v2 = fixed_prim_call(g, in, fn, instr_region(g, in));
     }
     return join2(g, v1, fast_end, v2, LLVMGetInsertBlock(g->b));
 }
@@ -888,8 +970,12 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         case RIR_CONST_SYM: set(g, in->dst, lb_symbol(g, in->name ? in->name : "")); break;
         case RIR_MOV:
             if (reg_ok(g, in->args[0]) && reg_ok(g, in->dst) &&
-                g->cur->reg_kind[in->dst] == RK_REGION)
-                set(g, in->dst, region(g, in->args[0]));
+                g->cur->reg_kind[in->dst] == RK_REGION) {
+                if (lazy_region(g, in->dst) && lazy_region(g, in->args[0]))
+                    copy_cell(g, in->dst, in->args[0]);
+                else
+                    set(g, in->dst, lazy_region(g, in->dst) ? region(g, in->args[0]) : region_handle(g, in->args[0]));
+            }
             else
                 set(g, in->dst, val(g, in->args[0]));
             break;
@@ -965,11 +1051,12 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         }
         case RIR_REGION_NEW: {
             if (lazy_region(g, in->dst)) { /* made at its first use */
-                LLVMBuildStore(g->b, LLVMConstNull(g->t_ptr), g->regs[in->dst]);
+                lazy_region_new(g, in);
                 break;
             }
             /* the location names the region-creating site in --region-stats */
-            LLVMValueRef a[2] = { region_operand(g, in), lb_loc(g, in->span) };
+            LLVMValueRef a[2] = { region_use(g, in->region >= 0 ? in->region : in->nargs > 0 ? in->args[0] : 0),
+                                  lb_loc(g, in->span) };
             set(g, in->dst, lb_rt_call(g, "omni_region_new_at", a, 2));
             break;
         }
@@ -1008,8 +1095,12 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         case RIR_REGION_CARRY: case RIR_REGION_LEAVE: {
             /* a carry region never made holds nothing to carry or leave */
             int kr = in->region >= 0 ? in->region : (in->nargs > 0 ? in->args[0] : 0);
-            if (in->op == RIR_REGION_CARRY && in->dst >= 0 && in->dst != kr)
-                set(g, in->dst, region(g, kr));
+            if (in->op == RIR_REGION_CARRY && in->dst >= 0 && in->dst != kr) {
+                if (lazy_region(g, in->dst) && lazy_region(g, kr))
+                    copy_cell(g, in->dst, kr);
+                else
+                    set(g, in->dst, region(g, kr));
+            }
             LLVMBasicBlockRef skip;
             if_region_made(g, kr, &skip);
             /* the values go through the argument buffer, which the runtime
@@ -1019,7 +1110,8 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             for (int i = 0; i < in->nargs; i++) vals[i] = val(g, in->args[i]);
             LLVMValueRef argv = fill_argv(g, vals, in->nargs);
             free(vals);
-            LLVMValueRef a[4] = { region_operand(g, in), region(g, in->region2), lb_i64(g, (uint64_t)in->nargs), argv };
+            LLVMValueRef a[4] = { region_operand(g, in), region_use(g, in->region2), lb_i64(g, (uint64_t)in->nargs),
+                                  argv };
             if (in->op == RIR_REGION_CARRY)
                 set(g, in->dst, lb_rt_call(g, "omni_region_carry", a, 4));
             else
@@ -1098,12 +1190,14 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     g->regs = calloc((size_t)f->nregs, sizeof *g->regs);
     if (!g->bbs || !g->regs) abort();
     find_lazy_regions(g, f);
+    find_maybe_pending(g, f);
     find_callee_gets(g, f);
     for (int k = 0; k < f->nblocks; k++)
         if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "");
 
     for (int r = 0; r < f->nregs; r++)
-        g->regs[r] = LLVMBuildAlloca(g->b, f->reg_kind[r] == RK_REGION ? g->t_ptr : g->t_i64, "");
+        g->regs[r] = LLVMBuildAlloca(g->b, lazy_region(g, r) ? g->t_pending
+                                           : f->reg_kind[r] == RK_REGION ? g->t_ptr : g->t_i64, "");
     g->argv_cap = argv_need(f);
     g->argv_buf = g->argv_cap ? LLVMBuildArrayAlloca(g->b, g->t_i64, lb_i64(g, (uint64_t)g->argv_cap), "argv") : NULL;
     LLVMBuildStore(g->b, LLVMGetParam(lf->body, 0), g->regs[0]);
@@ -1118,6 +1212,8 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     free(g->bbs);
     free(g->regs);
     free(g->lazy_new);
+    free(g->maybe_pending);
+    g->maybe_pending = NULL;
     free(g->callee_get);
     g->callee_get = NULL;
     g->bbs = NULL;

@@ -42,6 +42,8 @@ static const struct { const char *name, *sig; int flags; } rt_fns[] = {
     { "omni_static_dict",       "i:ip", 0 },
     { "omni_region_new",        "p:p", 0 },
     { "omni_region_new_at",     "p:pp", 0 },
+    { "omni_region_resolve",    "p:p", 0 },
+    { "omni_region_resolve_slow", "p:p", 0 },
     { "omni_pairs_reserve",     "i:pi", 0 },
     { "omni_num_add",           "i:ppii", 0 },
     { "omni_num_sub",           "i:ppii", 0 },

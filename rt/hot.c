@@ -38,6 +38,15 @@ OMNI_HOT_FORCE_INLINE void omni_region_exit(Region *r)
     omni_region_exit_inline(r);
 }
 
+/* A handle's real region (omni.h, pending regions): one bit test on the
+ * hot path, where the handle is a region already. */
+OMNI_HOT_FORCE_INLINE Region *omni_region_resolve(Region *h)
+{
+    if (__builtin_expect(omni_region_is_pending(h), 0))
+        return omni_region_resolve_slow(h);
+    return h;
+}
+
 /* A loop's back edge (docs/CTRR.md, "Loops"): one compare per iteration;
  * the move is amortised over the allocation that triggered it. */
 Region *omni_region_carry(Region *k, Region *parent, int64_t n, OVal *args)

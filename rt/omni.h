@@ -149,6 +149,28 @@ Region *omni_region_new(Region *parent);      /* a scope region */
 /* The same, naming the source location of the region.new for the
  * --region-stats report (omni_region_new: location unknown). */
 Region *omni_region_new_at(Region *parent, const OmniLoc *loc);
+/* Pending regions (docs/CTRR.md, "Pending result regions").  A compiled
+ * function's scope region is made lazily, at its first use.  When all the
+ * function would do with it is hand it to a compiled call as the callee's
+ * result region, it passes a *pending* handle instead: the address of the
+ * region's cell in its frame, plus 1.  The callee makes the region only
+ * if it allocates something there (omni_region_resolve); a call that
+ * returns a fixnum never does, so a recursion such as nqueens' makes no
+ * region at all.  The cell outlives every use of the handle: it is in the
+ * frame of the function whose scope region it is, which exits the region
+ * (if made) only after its calls returned.  Only compiled bodies (fast
+ * entries) ever see a pending handle; C runtime functions always get a
+ * real Region * (compiled code resolves first). */
+typedef struct OmniPendingRegion {
+    Region *made;            /* the region once made, else NULL */
+    Region *parent;          /* its parent: a region or another pending handle */
+    const OmniLoc *loc;      /* the region.new, for --region-stats */
+} OmniPendingRegion;
+static inline bool omni_region_is_pending(const Region *h) { return ((uintptr_t)h & 1) != 0; }
+/* A real region for handle h: h itself, or the pending region made now
+ * (with its pending ancestors) or earlier. */
+Region *omni_region_resolve(Region *h);
+Region *omni_region_resolve_slow(Region *h);
 /* Generic two-operand arithmetic (any numbers; fixnum overflow is an
  * error): the slow paths of compiled + - * (rt/num.c). */
 OVal    omni_num_add(Region *r, const OmniLoc *loc, OVal a, OVal b);
@@ -239,6 +261,7 @@ enum {
     OBF_HOT   = 2,  /* defined in rt/hot.c: inlined from bitcode */
     OBF_CALLS = 4,  /* may call function values */
     OBF_HIDDEN = 8, /* internal, used by expansions; not a global name */
+    OBF_NOREGION = 16, /* never reads r: compiled code passes NULL (no region is made for it) */
 };
 
 typedef enum {

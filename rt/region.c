@@ -512,6 +512,18 @@ Region *omni_region_new_slow(Region *parent, const OmniLoc *loc)
     return r;
 }
 
+/* A pending region (omni.h) is made on its first use through a handle:
+ * its parent first (itself perhaps pending, in an older frame), then the
+ * region, recorded in the cell so that the owner frame exits it and later
+ * uses find it. */
+Region *omni_region_resolve_slow(Region *h)
+{
+    OmniPendingRegion *c = (OmniPendingRegion *)((uintptr_t)h - 1);
+    if (!c->made)
+        c->made = omni_region_new_inline(omni_region_resolve(c->parent), c->loc);
+    return c->made;
+}
+
 void omni_region_exit_slow(Region *r)
 {
     check_live(r, "region_exit");

@@ -443,6 +443,42 @@ END_TEST
  * transmigration moves what the arguments reach (sharing between them
  * kept, outside objects untouched), the old region is reclaimed, and the
  * live size is the base of the next threshold. */
+/* Pending result regions (rt/omni.h): a handle is made into a region only
+ * when resolved, parents first, once; a real region resolves to itself. */
+START_TEST(test_pending_regions)
+{
+    Region *g = omni_region_global();
+    Region *base = omni_region_new(g);
+    ck_assert_ptr_eq(omni_region_resolve(base), base);
+    static const OmniLoc loc1 = { "p.omni", 1, 1 }, loc2 = { "p.omni", 2, 1 };
+    OmniPendingRegion c1 = { NULL, base, &loc1 };
+    Region *h1 = (Region *)((uintptr_t)&c1 + 1);
+    OmniPendingRegion c2 = { NULL, h1, &loc2 };   /* pending under pending */
+    Region *h2 = (Region *)((uintptr_t)&c2 + 1);
+    ck_assert(omni_region_is_pending(h1) && omni_region_is_pending(h2));
+    ck_assert(!omni_region_is_pending(base));
+    OmniRegionCounters k0, k1;
+    omni_region_counters(&k0);
+    Region *r2 = omni_region_resolve(h2);            /* makes c1's region, then c2's */
+    omni_region_counters(&k1);
+    ck_assert_uint_eq(k1.regions_created - k0.regions_created, 2);
+    ck_assert_ptr_eq(c2.made, r2);
+    ck_assert_ptr_nonnull(c1.made);
+    ck_assert(omni_region_outlives(c1.made, r2));   /* a child of the pending parent */
+    ck_assert(omni_region_outlives(base, c1.made));
+    ck_assert_ptr_eq(omni_region_resolve(h2), r2);  /* once */
+    ck_assert_ptr_eq(omni_region_resolve(h1), c1.made);
+    OVal l = cons(r2, omni_fix(1), OMNI_NIL);
+    ck_assert_ptr_eq(omni_region_of(l), r2);
+    uint64_t id1 = c1.made->id, id2 = r2->id;
+    omni_region_exit(r2);                           /* the owners exit them, innermost first */
+    omni_region_exit(c1.made);
+    ck_assert(!alive(r2, id2));
+    ck_assert(!alive(c1.made, id1));
+    omni_region_exit(base);
+}
+END_TEST
+
 START_TEST(test_region_carry)
 {
     Region *parent = omni_region_new(omni_region_global());
@@ -896,6 +932,7 @@ static Suite *regions_suite(void)
     tcase_add_test(tc, test_transmigrate_large);
     tcase_add_test(tc, test_unwind_on_error);
     tcase_add_test(tc, test_region_carry);
+    tcase_add_test(tc, test_pending_regions);
     suite_add_tcase(s, tc);
     /* Separate case so the rest can run in one process (CK_FORK=no
      * CK_RUN_CASE=regions) for LeakSanitizer. */
