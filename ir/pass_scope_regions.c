@@ -3,9 +3,12 @@
  *
  * Reads the escape classes of ir/pass_escape.c.  A function gets a scope
  * region when some allocation site or non-tail call makes a value that dies
- * with the activation (escape none or arg) and is worth a region: numbers
- * (a Float box at most) and call results used only as numbers are not, so
- * number-crunching code such as fib stays region-free.  The pass then
+ * with the activation (escape none or arg) and is worth a region: number
+ * prims (a Float box at most) are not; calls are, even when their result
+ * is used only as a number, since a Float result would otherwise stay in
+ * %0 until the whole recursion ends.  The backend makes the region lazily
+ * and hands callees a pending handle (docs/CTRR.md), so fib on fixnums
+ * never makes one.  The pass then
  *   - creates the register %s (f->scope_region) and inserts
  *     `%s = region.new %0` at the latest point that comes before every
  *     instruction that will allocate in %s (region-place puts every local
@@ -41,13 +44,16 @@ static bool uses_scope(const RirInstr *in)
     return ir_instr_allocates(in) && in->op != RIR_TRANSMIGRATE;
 }
 
-/* Whether the function needs a scope region at all. */
+/* Whether the function needs a scope region at all: a local site that is
+ * not a cheap number, or a local call (cheap or not: its result may be a
+ * Float box). */
 static bool wants_scope(const RirFunc *f)
 {
     for (int bi = 0; bi < f->nblocks; bi++)
         for (int i = 0; i < f->blocks[bi]->n; i++) {
             const RirInstr *in = &f->blocks[bi]->instrs[i];
-            if (uses_scope(in) && !(in->escape & IR_ESC_CHEAP))
+            if (uses_scope(in) && (!(in->escape & IR_ESC_CHEAP) || in->op == RIR_CALL ||
+                                   in->op == RIR_CALL_KNOWN))
                 return true;
         }
     return false;

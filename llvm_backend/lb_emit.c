@@ -161,14 +161,17 @@ static bool lazy_region(LbGen *g, int reg)
 }
 
 /* The handle of region register reg for a compiled callee: the region,
- * or (lazy and not made yet) its pending handle. */
+ * or for a lazy one its pending handle, made or not (the callee reads
+ * `made` itself only if it needs the region, which most calls do not). */
 static LLVMValueRef region_handle(LbGen *g, int reg)
 {
     if (!lazy_region(g, reg))
         return region(g, reg);
-    LLVMValueRef made = LLVMBuildLoad2(g->b, g->t_ptr, g->regs[reg], "");
-    LLVMValueRef pend = LLVMBuildGEP2(g->b, g->t_i8, g->regs[reg], (LLVMValueRef[]){ lb_i64(g, 1) }, 1, "pending");
-    return LLVMBuildSelect(g->b, LLVMBuildIsNull(g->b, made, ""), pend, made, "");
+    if (g->in_tail_call) { /* the frame, and the cell with it, is gone during a tail call */
+        lb_fail(g, "@%s: a tail call given a scope region of its own frame", g->cur->name);
+        return region(g, 0);
+    }
+    return LLVMBuildGEP2(g->b, g->t_i8, g->regs[reg], (LLVMValueRef[]){ lb_i64(g, 1) }, 1, "pending");
 }
 
 /* The region of register reg, made now if it is lazy and not made yet,
@@ -586,7 +589,9 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
     LLVMValueRef *vals = malloc((size_t)(fast_arity(n) + 2) * sizeof *vals);
     if (!vals) abort();
     /* a compiled fast entry takes a pending handle; omni_apply (C) the region */
+    g->in_tail_call = tail;
     LLVMValueRef r = region_handle(g, in->region >= 0 ? in->region : 0);
+    g->in_tail_call = false;
     for (int i = 0; i < n; i++) vals[i + 2] = val(g, in->args[i + 1]);
     LLVMValueRef fc[2] = { f, lb_i32(g, n) };
     LLVMValueRef code = lb_rt_call(g, "omni_fast_code", fc, 2);
@@ -639,8 +644,10 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     if (!vals) abort();
     /* the callee is compiled: it takes a pending handle (and a result-free
      * one does not allocate in it at all: the caller's %0 does) */
+    g->in_tail_call = tail;
     LLVMValueRef r = lf->result_free && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
                          ? region(g, 0) : region_handle(g, in->region >= 0 ? in->region : 0);
+    g->in_tail_call = false;
     vals[0] = r;
     vals[1] = self;
     for (int i = 0; i < fixed; i++) vals[i + 2] = val(g, in->args[i + 1]);

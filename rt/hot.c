@@ -39,11 +39,14 @@ OMNI_HOT_FORCE_INLINE void omni_region_exit(Region *r)
 }
 
 /* A handle's real region (omni.h, pending regions): one bit test on the
- * hot path, where the handle is a region already. */
+ * hot path, where the handle is a region already; a pending region made
+ * already is one load more. */
 OMNI_HOT_FORCE_INLINE Region *omni_region_resolve(Region *h)
 {
-    if (__builtin_expect(omni_region_is_pending(h), 0))
-        return omni_region_resolve_slow(h);
+    if (__builtin_expect(omni_region_is_pending(h), 0)) {
+        Region *made = ((OmniPendingRegion *)((uintptr_t)h - 1))->made;
+        return made ? made : omni_region_resolve_slow(h);
+    }
     return h;
 }
 

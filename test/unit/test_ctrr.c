@@ -215,24 +215,38 @@ START_TEST(test_argument_and_call_result)
 }
 END_TEST
 
-START_TEST(test_fib_has_no_region)
+/* Number crunching: fixnum arithmetic is cheap and needs no region; a
+ * call whose result is used only as a number (fib's, cmp's) gets a scope
+ * region all the same, because a Float result would otherwise pile up in
+ * %0 for the whole recursion.  That region is lazy, and the backend hands
+ * the callee a pending handle (docs/CTRR.md, "Pending result regions"), so
+ * on fixnums it is never made.  tak's inner calls feed its tail call:
+ * their results are RETURN, in %0, and tak has no region. */
+START_TEST(test_number_calls_get_lazy_region)
 {
     Unit u = compile("(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n"
                      "(define (tak x y z) (if (not (< y x)) z\n"
                      "  (tak (tak (- x 1) y z) (tak (- y 1) z x) (tak (- z 1) x y))))\n"
                      "(define (cmp f x) (if (< (f x) 3) 1 2))");
-    const char *names[] = { "fib", "tak", "cmp" };
-    for (int i = 0; i < 3; i++) {
-        RirFunc *f = func(&u, names[i]);
-        ck_assert_msg(f->scope_region == 0, "@%s got a scope region", names[i]);
-        ck_assert_int_eq(count_op(f, RIR_REGION_NEW), 0);
-        ck_assert_int_eq(count_op(f, RIR_REGION_EXIT), 0);
+    const char *with[] = { "fib", "cmp" };
+    for (int i = 0; i < 2; i++) {
+        RirFunc *f = func(&u, with[i]);
+        ck_assert_msg(f->scope_region > 0, "@%s got no scope region", with[i]);
+        ck_assert_int_eq(count_op(f, RIR_REGION_NEW), 1);
+        ck_assert_int_ge(count_op(f, RIR_REGION_EXIT), 1);
     }
-    /* the numbers are classified, but cheap: no region for them alone */
-    RirInstr *sub = prim_site(func(&u, "fib"), OMNI_BI_sub2, 0);
+    RirFunc *fib = func(&u, "fib");
+    RirInstr *call = nth(fib, RIR_CALL_KNOWN, -1, 0);
+    ck_assert_ptr_nonnull(call);
+    ck_assert(call->escape & IR_ESC_CHEAP);
+    ck_assert_int_eq(call->region, fib->scope_region);
+    RirFunc *tak = func(&u, "tak");
+    ck_assert_int_eq(tak->scope_region, 0);
+    ck_assert_int_eq(count_op(tak, RIR_REGION_NEW), 0);
+    /* the numbers are classified, but cheap */
+    RirInstr *sub = prim_site(fib, OMNI_BI_sub2, 0);
     ck_assert_int_eq(ESC(sub), IR_ESC_ARG);
     ck_assert(sub->escape & IR_ESC_CHEAP);
-    ck_assert_int_eq(sub->region, 0);
     unit_free(&u);
 }
 END_TEST
@@ -569,7 +583,7 @@ int main(void)
     tcase_add_test(c, test_global_store);
     tcase_add_test(c, test_container_store);
     tcase_add_test(c, test_argument_and_call_result);
-    tcase_add_test(c, test_fib_has_no_region);
+    tcase_add_test(c, test_number_calls_get_lazy_region);
     tcase_add_test(c, test_tail_loop_exits_before_jump);
     tcase_add_test(c, test_loop_parameter_does_not_drag);
     tcase_add_test(c, test_structures);

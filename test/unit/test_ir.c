@@ -785,9 +785,11 @@ START_TEST(test_lower_fact)
         "bb2:\n"
         "  %5 = global.get @fact\n"
         "  %6 = const 1\n"
-        "  %7 = prim %sub2(%1, %6) in %0\n"
-        "  %8 = call.known @fact %5(%7) guarded\n"
+        "  %10 = region.new %0\n"
+        "  %7 = prim %sub2(%1, %6) in %10\n"
+        "  %8 = call.known @fact %5(%7) in %10 guarded\n"
         "  %9 = prim %mul2(%1, %8) in %0\n"
+        "  region.exit %10\n"
         "  ret %9\n");
     free(t);
 }
