@@ -61,8 +61,9 @@ static inline OVal copy_of(OVal src, uint64_t hw)
  * the copies were made.  Blocks are chained, never moved (no realloc
  * copying); the first block is on the C stack. */
 typedef struct TmEntry {
-    OVal src;
-    uint64_t hdr; /* the source's own first word (header or car), restored at the end */
+    uint64_t *src; /* the source's first word (its address, untagged) */
+    uint64_t hdr;  /* the source's own first word (header or car), restored at the end */
+    OVal copy;     /* its copy (tagged): the worklist reads it without decoding the mark */
 } TmEntry;
 
 typedef struct TmBlock {
@@ -139,15 +140,25 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
             t->src_region = r;
         }
     }
-    OVal copy = omni_types[pair ? (uint32_t)OT_PAIR : (uint32_t)hw].clone(t->to, v);
-    if (copy == v)
-        return v; /* a type that is never copied (interned symbols) */
+    OVal copy;
+    if (pair) {
+        /* a pair's clone is its two words (types.c, clone_PAIR), done here
+         * without the indirect call: the commonest object of all */
+        OPair *p = omni_region_alloc_inline(t->to, sizeof(OPair));
+        *p = *OMNI_PAIR(v);
+        copy = OMNI_PAIR_VAL(p);
+    } else {
+        copy = omni_types[(uint32_t)hw].clone(t->to, v);
+        if (copy == v)
+            return v; /* a type that is never copied (interned symbols) */
+    }
     TmBlock *b = t->last;
     if (b->n == b->cap)
         b = t->last = block_new(b);
     TmEntry *e = &b->e[b->n++];
-    e->src = v;
+    e->src = (uint64_t *)(uintptr_t)(v & ~(OVal)7);
     e->hdr = hw;
+    e->copy = copy;
     *(uint64_t *)(uintptr_t)(v & ~(OVal)7) = pair ? (uint64_t)copy - OMNI_PAIR_TAG + PAIR_MARK_TAG
                                                    : (uint64_t)copy;
     if (t->into)
@@ -185,7 +196,7 @@ static OVal run(Tm *t, OVal v)
     uint64_t fields = 0;
     for (TmBlock *b = &first.b; b; b = b->next)
         for (size_t i = 0; i < b->n; i++) {
-            OVal src = b->e[i].src, c = copy_of(src, hdr_word(src));
+            OVal c = b->e[i].copy;
             const OmniTypeMeta *m = &omni_types[omni_type_of_ref(c)];
             int nf = m->fields_n;
             if (nf >= 0) {
@@ -215,7 +226,7 @@ static OVal run(Tm *t, OVal v)
     size_t n = 0;
     for (TmBlock *b = &first.b, *next; b; b = next) {
         for (size_t i = 0; i < b->n; i++)
-            *(uint64_t *)(uintptr_t)(b->e[i].src & ~(OVal)7) = b->e[i].hdr;
+            *b->e[i].src = b->e[i].hdr;
         n += b->n;
         next = b->next;
         if (b != &first.b)
