@@ -22,6 +22,21 @@
  * repeat of a repeat, is found too.  And once a car or cdr of p succeeded,
  * p is a pair: a later car or cdr of it becomes %car-known / %cdr-known,
  * which skip the type check.
+ *
+ * Fixnum-or-Float arithmetic (%add2 %sub2 %mul2 %neg) is merged too:
+ * `(cons (make (- d 1)) (make (- d 1)))` computes d-1 once.  Its result
+ * depends only on its operands (a fixnum, or a fresh immutable Float —
+ * Floats are values: eq? on them is not promised to tell two equal ones
+ * apart, constants already share one object) and a failure (overflow, a
+ * non-number) is raised by the first occurrence.  It may allocate, so the
+ * region operand is part of what must match; this pass runs before the
+ * CTRR passes, when every allocation is still `in %0` (ir/lower.c), and
+ * the escape analysis then follows the `mov` like any copy, so the shared
+ * result is placed for all its uses.
+ *
+ * Operands are compared after copies and after constants: registers
+ * written once, by the same `const`, are the same operand (lowering gives
+ * each literal `1` its own register).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,30 +59,41 @@ static bool pure_prim(int64_t id)
     }
 }
 
+/* Arithmetic worth merging: see the top of the file. */
+static bool arith_prim(int64_t id)
+{
+    return id == OMNI_BI_add2 || id == OMNI_BI_sub2 || id == OMNI_BI_mul2 || id == OMNI_BI_neg;
+}
+
 /* An available value: prim `imm` of `args` (operands already mapped
- * through copies) is in register dst; or, for a copy, dst = mov args[0]. */
+ * through copies and constants) in region `region` (-1: none) is in
+ * register dst; or, for a copy, dst = mov args[0]. */
 typedef struct Avail {
     bool copy;
     int64_t imm;
     int nargs;
     int32_t args[3];
+    int32_t region;
     int32_t dst;
 } Avail;
 
 typedef struct Table {
     Avail *a;
     int n, cap;
+    const int32_t *crep;   /* per register: the one its constant is keyed by (else itself) */
+    int nregs;
 } Table;
 
 enum { MAX_ARGS = 3 };
 
-/* The register r stands for: the source of a live copy, else r. */
+/* The register r stands for: the source of a live copy, else the first
+ * register holding the same constant, else r. */
 static int32_t canon(const Table *t, int32_t r)
 {
     for (int i = 0; i < t->n; i++)
         if (t->a[i].copy && t->a[i].dst == r)
             return t->a[i].args[0];
-    return r;
+    return r >= 0 && r < t->nregs ? t->crep[r] : r;
 }
 
 /* Register r is assigned: forget what used it or lived in it. */
@@ -77,7 +103,7 @@ static void kill(Table *t, int32_t r)
         return;
     for (int i = 0; i < t->n;) {
         const Avail *v = &t->a[i];
-        bool dead = v->dst == r;
+        bool dead = v->dst == r || v->region == r;
         for (int k = 0; k < v->nargs && !dead; k++)
             dead = v->args[k] == r;
         if (dead)
@@ -118,15 +144,17 @@ static void cse_block(RirFunc *f, RirBlock *b, Table *t)
 {
     for (int i = 0; i < b->n; i++) {
         RirInstr *in = &b->instrs[i];
-        if (in->op == RIR_PRIM && in->dst >= 0 && pure_prim(in->imm) && in->nargs <= MAX_ARGS) {
-            Avail v = { .copy = false, .imm = in->imm, .nargs = in->nargs, .dst = in->dst };
+        if (in->op == RIR_PRIM && in->dst >= 0 && (pure_prim(in->imm) || arith_prim(in->imm)) &&
+            in->nargs <= MAX_ARGS) {
+            Avail v = { .copy = false, .imm = in->imm, .nargs = in->nargs, .dst = in->dst,
+                        .region = in->region >= 0 ? in->region : -1 };
             for (int k = 0; k < in->nargs; k++)
                 v.args[k] = canon(t, in->args[k]);
             v.imm = same_value_op(v.imm);
             int32_t hit = -1;
             for (int k = 0; k < t->n && hit < 0; k++) {
                 const Avail *w = &t->a[k];
-                if (w->copy || w->imm != v.imm || w->nargs != v.nargs)
+                if (w->copy || w->imm != v.imm || w->nargs != v.nargs || w->region != v.region)
                     continue;
                 bool same = true;
                 for (int j = 0; j < v.nargs; j++)
@@ -146,10 +174,10 @@ static void cse_block(RirFunc *f, RirBlock *b, Table *t)
                 mv.args = fe_alloc(f->module->arena, sizeof *mv.args);
                 mv.args[0] = hit;
                 *in = mv;
-                add(t, (Avail){ .copy = true, .nargs = 1, .args = { hit }, .dst = in->dst });
+                add(t, (Avail){ .copy = true, .nargs = 1, .args = { hit }, .region = -1, .dst = in->dst });
                 continue;
             }
-            bool self_ref = false;
+            bool self_ref = v.region == v.dst;
             for (int k = 0; k < v.nargs; k++)
                 self_ref |= v.args[k] == v.dst;
             if (!self_ref)
@@ -160,16 +188,61 @@ static void cse_block(RirFunc *f, RirBlock *b, Table *t)
             int32_t src = canon(t, in->args[0]);
             kill(t, in->dst);
             if (src != in->dst)
-                add(t, (Avail){ .copy = true, .nargs = 1, .args = { src }, .dst = in->dst });
+                add(t, (Avail){ .copy = true, .nargs = 1, .args = { src }, .region = -1, .dst = in->dst });
             continue;
         }
         kill(t, in->dst);
     }
 }
 
+/* Registers written once, by a `const`, keyed by the first register
+ * written once by the same constant (a hash of the values seen: one pass,
+ * however many literals the function holds). */
+static int32_t *const_reps(const RirFunc *f)
+{
+    int n = f->nregs;
+    int32_t *rep = ir_xcalloc((size_t)n + 1, sizeof *rep, "cse");
+    uint8_t *ndef = ir_xcalloc((size_t)n + 1, 1, "cse");
+    const RirInstr **def = ir_xcalloc((size_t)n + 1, sizeof *def, "cse");
+    for (int bi = 0; bi < f->nblocks; bi++)
+        for (int i = 0; i < f->blocks[bi]->n; i++) {
+            const RirInstr *in = &f->blocks[bi]->instrs[i];
+            if (in->dst < 0 || in->dst >= n)
+                continue;
+            if (ndef[in->dst] < 2)
+                ndef[in->dst]++;
+            def[in->dst] = in;
+        }
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n)
+        cap *= 2;
+    int32_t *slot = ir_xcalloc(cap, sizeof *slot, "cse");   /* register + 1, 0: empty */
+    for (int r = 0; r < n; r++) {
+        rep[r] = r;
+        if (ndef[r] != 1 || def[r]->op != RIR_CONST || f->reg_kind[r] != RK_VALUE)
+            continue;
+        uint64_t h = (uint64_t)def[r]->imm * 0x9E3779B97F4A7C15u;
+        for (size_t i = (size_t)(h >> 32) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+            if (!slot[i]) {
+                slot[i] = r + 1;
+                break;
+            }
+            if (def[slot[i] - 1]->imm == def[r]->imm) {
+                rep[r] = slot[i] - 1;
+                break;
+            }
+        }
+    }
+    free(slot);
+    free(ndef);
+    free(def);
+    return rep;
+}
+
 void ir_pass_cse(RirFunc *f)
 {
     int nb = f->nblocks;
+    int32_t *crep = const_reps(f);
     int *npred = ir_xcalloc((size_t)nb + 1, sizeof *npred, "cse");
     for (int bi = 0; bi < nb; bi++) {
         const RirBlock *b = f->blocks[bi];
@@ -187,6 +260,10 @@ void ir_pass_cse(RirFunc *f)
      * each branch with its own copy of the table. */
     int *stack = ir_xcalloc((size_t)nb + 1, sizeof *stack, "cse");
     Table *tables = ir_xcalloc((size_t)nb + 1, sizeof *tables, "cse");
+    for (int bi = 0; bi <= nb; bi++) {
+        tables[bi].crep = crep;
+        tables[bi].nregs = f->nregs;
+    }
     for (int root = 0; root < nb; root++) {
         if (npred[root] == 1 && root != 0)
             continue;
@@ -218,4 +295,5 @@ void ir_pass_cse(RirFunc *f)
     free(tables);
     free(stack);
     free(npred);
+    free(crep);
 }

@@ -4,8 +4,9 @@
  * A call of a global is an indirect call through its slot: load, unbound
  * check, closure tag and arity tests, code pointer.  When the unit itself
  * defines the name exactly once, at top level (`global.def @f` in the entry
- * of a `closure.new @F()` without free values), and nothing in the unit
- * assigns it (`global.set @f`), the slot almost always holds F's closure
+ * of a `closure.new @F()` without free values, F's only closure.new, which
+ * nothing uses before the global.def), and nothing in the unit assigns it
+ * (`global.set @f`), the slot almost always holds F's closure
  * when a call of `@f` runs.  Such a call `call %g(args)` (with %g =
  * global.get @f, and as many arguments as F takes, F without a rest
  * parameter) becomes `call.known @F %g(args) guarded`: the backend compares
@@ -105,8 +106,47 @@ static void scan_names(KcTable *t, FeArena *a, const RirFunc *f)
     }
 }
 
+/* How many closure.new of each function the module holds. */
+static int *count_closure_sites(FeArena *a, const RirModule *m, const RirFunc *entry, bool entry_listed)
+{
+    int *n = fe_alloc(a, (size_t)(m->nfuncs + 1) * sizeof *n);
+    for (int fi = 0; fi <= m->nfuncs; fi++) {
+        const RirFunc *f = fi < m->nfuncs ? m->funcs[fi] : entry_listed ? NULL : entry;
+        for (int bi = 0; f && bi < f->nblocks; bi++)
+            for (int i = 0; i < f->blocks[bi]->n; i++) {
+                const RirInstr *in = &f->blocks[bi]->instrs[i];
+                if (in->op == RIR_CLOSURE_NEW && in->imm >= 0 && in->imm < m->nfuncs)
+                    n[in->imm]++;
+            }
+    }
+    return n;
+}
+
+/* True when the closure.new defining register v is in block b before
+ * index i (the global.def) and nothing between them reads v.  With F's
+ * only closure.new, F's closure then reaches no code before the
+ * global.def has stored it: F's body cannot run while the name is still
+ * unbound.  The backend relies on that (lb_emit.c: a self call's callee
+ * is loaded without the unbound check; in a sealed program the self call
+ * is direct).  It is not so for e.g.
+ *     (define f (let [h (lambda (n) ... (f ...))] (h 3) h))
+ * where h runs, and calls f, before f is defined. */
+static bool defined_at_once(const RirBlock *b, int i, int v)
+{
+    for (int j = i - 1; j >= 0; j--) {
+        const RirInstr *in = &b->instrs[j];
+        if (in->dst == v)
+            return in->op == RIR_CLOSURE_NEW;
+        for (int k = 0; k < in->nargs; k++)
+            if (in->args[k] == v)
+                return false;
+    }
+    return false;
+}
+
 /* Names the entry defines as a closure of a function without free values. */
-static void find_functions(KcTable *t, FeArena *a, const RirModule *m, const RirFunc *entry)
+static void find_functions(KcTable *t, FeArena *a, const RirModule *m, const RirFunc *entry,
+                           const int *sites)
 {
     RirInstr **def = single_defs(a, entry);
     for (int bi = 0; bi < entry->nblocks; bi++) {
@@ -119,7 +159,8 @@ static void find_functions(KcTable *t, FeArena *a, const RirModule *m, const Rir
             KcName *e = kc_find(t, in->name, a, false);
             const RirInstr *v = def[in->args[0]];
             if (!e || e->ndef != 1 || e->assigned || !v || v->op != RIR_CLOSURE_NEW || v->nargs != 0 ||
-                v->imm < 0 || v->imm >= m->nfuncs)
+                v->imm < 0 || v->imm >= m->nfuncs || sites[v->imm] != 1 ||
+                !defined_at_once(b, i, in->args[0]))
                 continue;
             const RirFunc *F = m->funcs[v->imm];
             if (F->is_entry || F == entry || F->has_rest || F->nfree != 0)
@@ -168,7 +209,7 @@ void ir_pass_known_calls(RirModule *m)
         scan_names(&t, m->arena, entry);
     if (!t.n)
         return;
-    find_functions(&t, m->arena, m, entry);
+    find_functions(&t, m->arena, m, entry, count_closure_sites(m->arena, m, entry, entry_listed));
     for (int i = 0; i < m->nfuncs; i++)
         rewrite_calls(&t, m->arena, m, m->funcs[i]);
     if (!entry_listed)

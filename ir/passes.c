@@ -31,7 +31,7 @@ static const IrPass pipeline[] = {
     { "simplify",      ir_pass_simplify, NULL },       /* CFG clean-up after lowering */
     { "known-calls",   NULL, ir_pass_known_calls }, /* guarded direct calls of the unit's functions */
     { "loopify",       ir_pass_loopify, NULL },        /* self tail calls become loops (back edges) */
-    { "cse",           ir_pass_cse, NULL },            /* a repeated pure prim (car, a predicate) reuses the first */
+    { "cse",           ir_pass_cse, NULL },            /* a repeated pure prim (car, a predicate, d-1) reuses the first */
     { "escape",        ir_pass_escape, NULL },         /* CTRR: where each value may go (analysis) */
     { "scope-regions", ir_pass_scope_regions, NULL },  /* CTRR: region.new / region.exit per function */
     { "carry-regions", ir_pass_carry_regions, NULL },  /* CTRR: a loop's carry region and its moves */

@@ -21,6 +21,10 @@ typedef struct LbOptions {
     bool verify;               /* LLVMVerifyModule; dump the module on failure */
     bool debug_info;           /* DWARF line info from spans */
     const char *entry_symbol;  /* AOT: name given to the entry (e.g. "omni_program_entry") */
+    bool sealed;               /* the module is the whole program: no later code can
+                                  define or assign its globals (omni-llc, omni-jit FILE
+                                  and -e; never REPL input), so a function's calls of
+                                  itself need no guard (lb_emit.c, docs/CTRR.md) */
 } LbOptions;
 
 /* ---- JIT (ORC LLJIT) ---- */

@@ -17,7 +17,8 @@
  * its argument array lives in the caller's frame).  A closure without free
  * values is a constant object (static_closure), so a guarded call.known
  * of a top-level function compares the global's value with its address
- * and calls the body directly when they match.  Functions with
+ * and calls the body directly when they match (a self call in a sealed,
+ * whole program needs no compare: see find_callee_gets).  Functions with
  * annotated parameters check them at their entry points (see "parameter
  * checks" below) so the error names the caller's location.
  */
@@ -316,13 +317,20 @@ static void find_lazy_regions(LbGen *g, const RirFunc *f)
  * global.def that follows its closure.new; a global is never unbound
  * again.  So a global.get whose value only feeds f's own guarded self
  * calls as their callee (or the `eq?` with `self` of a loop's guard) needs
- * no unbound check: it is loaded plainly. */
+ * no unbound check: it is loaded plainly.
+ *
+ * In a sealed program (LbOptions.sealed: the unit is the whole program)
+ * nothing else ever defines or assigns that name, so while f runs its
+ * global holds f's static closure: such a global.get that feeds at least
+ * one self call (g->callee_self) is that constant, not a load, and the
+ * self calls are direct (emit_call_known). */
 static void find_callee_gets(LbGen *g, const RirFunc *f)
 {
     g->callee_get = calloc((size_t)f->nregs, sizeof *g->callee_get);
+    g->callee_self = calloc((size_t)f->nregs, 1);
     uint8_t *bad = calloc((size_t)f->nregs, 1), *is_self = calloc((size_t)f->nregs, 1);
     int *defs = calloc((size_t)f->nregs, sizeof *defs);
-    if (!g->callee_get || !bad || !is_self || !defs) abort();
+    if (!g->callee_get || !g->callee_self || !bad || !is_self || !defs) abort();
     for (int k = 0; k < f->nblocks; k++)
         for (int i = 0; i < f->blocks[k]->n; i++) {
             const RirInstr *in = &f->blocks[k]->instrs[i];
@@ -338,10 +346,12 @@ static void find_callee_gets(LbGen *g, const RirFunc *f)
                 int r = in->args[a];
                 if (r <= 0 || r >= f->nregs)
                     continue;
-                bool ok = (in->op == RIR_CALL_KNOWN && (in->flags & RIF_GUARDED) && a == 0 &&
-                           in->imm == f->index) || guard_eq;
-                if (!ok)
+                bool self_call = in->op == RIR_CALL_KNOWN && (in->flags & RIF_GUARDED) && a == 0 &&
+                                 in->imm == f->index;
+                if (!self_call && !guard_eq)
                     bad[r] = 1;
+                if (self_call)
+                    g->callee_self[r] = 1;
             }
         }
     /* the eq? must compare with `self` */
@@ -357,9 +367,12 @@ static void find_callee_gets(LbGen *g, const RirFunc *f)
                     bad[r] = 1;
             }
         }
-    for (int r = 0; r < f->nregs; r++)
+    for (int r = 0; r < f->nregs; r++) {
         if (bad[r] || defs[r] != 1)
             g->callee_get[r] = NULL;
+        if (!g->callee_get[r] || !g->opt->sealed || f->is_entry)
+            g->callee_self[r] = 0;
+    }
     free(bad);
     free(is_self);
     free(defs);
@@ -731,13 +744,19 @@ static bool known_target_ok(LbGen *g, const RirInstr *in)
 /* call.known @g %clo(args...): a direct call of a function of this module.
  * Guarded: %clo is any value; the direct call runs only when it is g's
  * static closure (then it is exactly what the call would reach through
- * the closure's fast or generic entry), else the ordinary call does. */
+ * the closure's fast or generic entry), else the ordinary call does.
+ * A guarded self call in a sealed program needs no guard: %clo is then
+ * g's own global, which holds g's static closure while g runs
+ * (find_callee_gets). */
 static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
 {
     if (!known_target_ok(g, in)) return false;
     int idx = (int)in->imm;
-    if (!(in->flags & RIF_GUARDED)) {
-        LLVMValueRef v = build_call_known(g, in, idx, as_ptr(g, val(g, in->args[0])), tail);
+    bool sealed_self = (in->flags & RIF_GUARDED) && g->callee_self && reg_ok(g, in->args[0]) &&
+                       g->callee_self[in->args[0]];
+    if (!(in->flags & RIF_GUARDED) || sealed_self) {
+        LLVMValueRef self = sealed_self ? static_closure(g, idx) : as_ptr(g, val(g, in->args[0]));
+        LLVMValueRef v = build_call_known(g, in, idx, self, tail);
         if (!v) return true;
         set(g, in->dst, v);
         return false;
@@ -988,8 +1007,14 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             break;
         case RIR_PARAM: set(g, in->dst, param(g, in->imm)); break;
         case RIR_SELF:
-            set(g, in->dst, g->cur_is_body ? LLVMBuildPtrToInt(g->b, LLVMGetParam(g->cur_fn, 1), g->t_i64, "")
-                                           : lb_i64(g, OMNI_NOTHING));
+            /* Without free values the closure is the static one: closure.new
+             * never makes another (emit_closure), so a constant the loop
+             * guard's eq? can fold against (find_callee_gets) */
+            if (g->cur_is_body && g->cur->nfree == 0 && !g->cur->is_entry)
+                set(g, in->dst, LLVMConstPtrToInt(static_closure(g, g->cur->index), g->t_i64));
+            else
+                set(g, in->dst, g->cur_is_body ? LLVMBuildPtrToInt(g->b, LLVMGetParam(g->cur_fn, 1), g->t_i64, "")
+                                               : lb_i64(g, OMNI_NOTHING));
             break;
         case RIR_ENV_REF: {
             if (!g->cur_is_body || in->imm < 0 || in->imm >= g->cur->nfree) {
@@ -1003,7 +1028,9 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         }
         case RIR_GLOBAL_GET: {
             if (g->callee_get && reg_ok(g, in->dst) && g->callee_get[in->dst] == in) {
-                set(g, in->dst, LLVMBuildLoad2(g->b, g->t_i64, lb_global_slot(g, in->name), ""));
+                set(g, in->dst, g->callee_self[in->dst]
+                                    ? LLVMConstPtrToInt(static_closure(g, g->cur->index), g->t_i64)
+                                    : LLVMBuildLoad2(g->b, g->t_i64, lb_global_slot(g, in->name), ""));
                 break;
             }
             LLVMValueRef a[2] = { lb_global_slot(g, in->name), lb_loc(g, in->span) };
@@ -1222,7 +1249,9 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     free(g->maybe_pending);
     g->maybe_pending = NULL;
     free(g->callee_get);
+    free(g->callee_self);
     g->callee_get = NULL;
+    g->callee_self = NULL;
     g->bbs = NULL;
     g->regs = NULL;
     g->lazy_new = NULL;

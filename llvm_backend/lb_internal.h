@@ -108,6 +108,9 @@ typedef struct LbGen {
                                     is only the callee of the function's own guarded
                                     self calls (or compared with `self`): loaded
                                     without the unbound check (lb_emit.c) */
+    uint8_t *callee_self;        /* per register: such a global.get that is the callee of
+                                    a self call in a sealed program: the function's
+                                    static closure, and those calls are direct */
     LLVMBasicBlockRef *bbs;      /* LLVM block per RIR block id */
     int nbbs;
     LLVMValueRef argv_buf;       /* [argv_cap x i64] alloca shared by the calls */

@@ -825,6 +825,9 @@ static int jit_thread_main(void *arg)
         .verify = J->opt.verify,
         .debug_info = J->opt.debug_info,
         .entry_symbol = NULL,
+        /* a file or -e is compiled as one unit and nothing is added after
+         * it; REPL, piped and bench inputs may redefine any name later */
+        .sealed = J->mode == MODE_FILE || J->mode == MODE_EXPR,
     };
     char *err = NULL;
     J->jit = lb_jit_new(&lo, &err);

@@ -275,6 +275,9 @@ static void usage(void)
            "  -O0 -O1 -O2 -O3     optimisation level (default -O2)\n"
            "  -g                  emit DWARF line information\n"
            "  --dump-after=PASS   print the Region IR after PASS (or 'all') on stderr\n"
+           "  --no-seal           compile as the REPL compiles one input: a function's\n"
+           "                      calls of itself keep their guard (by default the file\n"
+           "                      is the whole program and they are direct)\n"
            "  -v                  print the link command\n"
            "  --help              this text\n"
            "  --version           version information\n"
@@ -287,6 +290,7 @@ int main(int argc, char **argv)
     drv_options_init(&opt, TOOL);
     const char *input = NULL, *output = NULL;
     bool c_flag = false, s_flag = false, emit_llvm = false, emit_rir = false, verbose = false;
+    bool sealed = true;   /* the file is the whole program (see LbOptions.sealed) */
 
     for (int i = 1; i < argc;) {
         const char *a = argv[i];
@@ -323,6 +327,8 @@ int main(int argc, char **argv)
             emit_rir = true;
         else if (strcmp(a, "-v") == 0)
             verbose = true;
+        else if (strcmp(a, "--no-seal") == 0)
+            sealed = false;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage();
             return 0;
@@ -379,6 +385,7 @@ int main(int argc, char **argv)
             .verify = opt.verify,
             .debug_info = opt.debug_info,
             .entry_symbol = "omni_program_entry",
+            .sealed = sealed,
         };
         ok = produce(m, &lo, kind, out, verbose);
     } else {
