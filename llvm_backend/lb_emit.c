@@ -168,6 +168,8 @@ static LLVMValueRef region_handle(LbGen *g, int reg)
 {
     if (!lazy_region(g, reg))
         return region(g, reg);
+    if (g->unused_lazy && g->unused_lazy[reg])
+        return region(g, 0); /* e.g. a guarded call's fallback: %0 outlives it */
     if (g->in_tail_call) { /* the frame, and the cell with it, is gone during a tail call */
         lb_fail(g, "@%s: a tail call given a scope region of its own frame", g->cur->name);
         return region(g, 0);
@@ -180,6 +182,8 @@ static LLVMValueRef region_handle(LbGen *g, int reg)
  * uses on this path see the region). */
 static LLVMValueRef region_use(LbGen *g, int reg)
 {
+    if (lazy_region(g, reg) && g->unused_lazy && g->unused_lazy[reg])
+        return region_use(g, 0); /* no cell: %0 outlives it (a guarded call's fallback) */
     if (!lazy_region(g, reg)) {
         LLVMValueRef v = region(g, reg);
         if (!g->maybe_pending || !reg_ok(g, reg) || !g->maybe_pending[reg])
@@ -308,6 +312,33 @@ static void find_lazy_regions(LbGen *g, const RirFunc *f)
                       (in->op == RIR_REGION_CARRY && lazy_region(g, in->region));
             if (!ok)
                 g->lazy_new[in->dst] = NULL;
+        }
+}
+
+/* A lazy region that nothing can ever make: its only users are its
+ * region.exit and known calls of result-free callees, which are given the
+ * caller's %0 instead (build_call_known).  Such a region needs no cell,
+ * no handle and no exit test: fib-like code whose calls return numbers
+ * into a region they never use pays nothing for it. */
+static void find_unused_lazy(LbGen *g, const RirFunc *f)
+{
+    g->unused_lazy = calloc((size_t)f->nregs + 1, 1);
+    if (!g->unused_lazy) abort();
+    for (int r = 1; r < f->nregs; r++)
+        g->unused_lazy[r] = lazy_region(g, r);
+    for (int k = 0; k < f->nblocks; k++)
+        for (int i = 0; i < f->blocks[k]->n; i++) {
+            const RirInstr *in = &f->blocks[k]->instrs[i];
+            bool exit = in->op == RIR_REGION_EXIT;
+            bool free_call = in->op == RIR_CALL_KNOWN && in->imm >= 0 && in->imm < g->rm->nfuncs &&
+                             g->funcs[in->imm].result_free && !g->rm->funcs[in->imm]->has_rest;
+            int uses[3] = { in->region, in->region2, in->op == RIR_REGION_NEW ? -1 : in->dst };
+            for (int u = 0; u < 3; u++)
+                if (uses[u] > 0 && uses[u] < f->nregs && !(u == 0 && (exit || free_call)))
+                    g->unused_lazy[uses[u]] = 0;
+            for (int a = 0; a < in->nargs; a++)
+                if (in->args[a] > 0 && in->args[a] < f->nregs && !(exit && a == 0))
+                    g->unused_lazy[in->args[a]] = 0;
         }
 }
 
@@ -1084,8 +1115,9 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             break;
         }
         case RIR_REGION_NEW: {
-            if (lazy_region(g, in->dst)) { /* made at its first use */
-                lazy_region_new(g, in);
+            if (lazy_region(g, in->dst)) { /* made at its first use, if any */
+                if (!g->unused_lazy[in->dst])
+                    lazy_region_new(g, in);
                 break;
             }
             /* the location names the region-creating site in --region-stats */
@@ -1101,6 +1133,8 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
                 [RIR_UNTETHER] = "omni_region_untether",
             };
             int rr = in->region >= 0 ? in->region : (in->nargs > 0 ? in->args[0] : 0);
+            if (in->op == RIR_REGION_EXIT && rr > 0 && rr < g->cur->nregs && g->unused_lazy[rr])
+                break;                             /* never made: no cell at all */
             LLVMBasicBlockRef skip = NULL;
             if (in->op == RIR_REGION_EXIT)
                 if_region_made(g, rr, &skip);      /* never made: nothing to exit */
@@ -1224,6 +1258,7 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     g->regs = calloc((size_t)f->nregs, sizeof *g->regs);
     if (!g->bbs || !g->regs) abort();
     find_lazy_regions(g, f);
+    find_unused_lazy(g, f);
     find_maybe_pending(g, f);
     find_callee_gets(g, f);
     for (int k = 0; k < f->nblocks; k++)
@@ -1248,6 +1283,8 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     free(g->lazy_new);
     free(g->maybe_pending);
     g->maybe_pending = NULL;
+    free(g->unused_lazy);
+    g->unused_lazy = NULL;
     free(g->callee_get);
     free(g->callee_self);
     g->callee_get = NULL;

@@ -102,6 +102,7 @@ typedef struct LbGen {
     LLVMTypeRef t_pending;       /* OmniPendingRegion { ptr made, ptr parent, ptr loc } */
     uint8_t *maybe_pending;      /* per region register: may hold a pending handle (rt/omni.h) */
     bool in_tail_call;           /* emitting a tail call: no handle of this frame's cells */
+    uint8_t *unused_lazy;        /* per lazy region register: nothing ever needs it made */
     const RirInstr **lazy_new;   /* per region register: the region.new it is created
                                     by on first use (NULL: an ordinary register) */
     const RirInstr **callee_get; /* per register: the global.get it holds when that value
