@@ -932,10 +932,28 @@ static int emit_reserve_run(LbGen *g, const RirBlock *b, int i)
     return n - 1;
 }
 
+/* The prims whose inlined helpers test their operands' fixnum tags: an
+ * operand proven a fixnum (lb_fixnum.c) is declared one to LLVM, which
+ * then folds the test away; the overflow checks stay. */
+static void assume_fixnum_operands(LbGen *g, const RirInstr *in)
+{
+    switch ((int)in->imm) {
+    case OMNI_BI_add2: case OMNI_BI_sub2: case OMNI_BI_mul2: case OMNI_BI_div2: case OMNI_BI_neg:
+    case OMNI_BI_numeq2: case OMNI_BI_lt2: case OMNI_BI_gt2: case OMNI_BI_le2: case OMNI_BI_ge2:
+        for (int a = 0; a < in->nargs; a++)
+            if (lb_fixnum_needs_assume(g->fix_reg, in->args[a]) && reg_ok(g, in->args[a]))
+                lb_assume_fixnum(g, val(g, in->args[a]));
+        break;
+    default:
+        break;
+    }
+}
+
 static void emit_prim(LbGen *g, const RirInstr *in)
 {
     if (emit_inline_list(g, in))
         return;
+    assume_fixnum_operands(g, in);
     bool variadic;
     int arity;
     LLVMValueRef fn = lb_builtin_fn(g, (int)in->imm, &variadic, &arity);
@@ -1261,6 +1279,7 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     find_unused_lazy(g, f);
     find_maybe_pending(g, f);
     find_callee_gets(g, f);
+    g->fix_reg = lb_fixnum_regs(g, f, lf);
     for (int k = 0; k < f->nblocks; k++)
         if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "");
 
@@ -1287,6 +1306,8 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     g->unused_lazy = NULL;
     free(g->callee_get);
     free(g->callee_self);
+    free(g->fix_reg);
+    g->fix_reg = NULL;
     g->callee_get = NULL;
     g->callee_self = NULL;
     g->bbs = NULL;
@@ -1508,6 +1529,7 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
     declare_funcs(g, entry_name);
     free(entry_name);
     find_result_free(g);
+    lb_find_fixnum_returns(g);
     lb_init_begin(g);
     for (int i = 0; i < func_count(rm) && !g->err; i++) {
         const RirFunc *f = func_at(rm, i);

@@ -8,9 +8,9 @@
  *
  * Files: lb_emit.c (functions and instructions), lb_const.c (constants,
  * locations, names, the module initialiser, map/vector helpers), lb_rt.c
- * (runtime declarations, hot bitcode), lb_debug.c (DWARF), lb_target.c
- * (passes, verification, target machines, AOT output), lb_jit.c (ORC
- * LLJIT).
+ * (runtime declarations, hot bitcode), lb_fixnum.c (provable fixnums),
+ * lb_debug.c (DWARF), lb_target.c (passes, verification, target machines,
+ * AOT output), lb_jit.c (ORC LLJIT).
  */
 #ifndef OMNI_LB_INTERNAL_H
 #define OMNI_LB_INTERNAL_H
@@ -58,6 +58,7 @@ typedef struct LbFunc {
     int prologue;          /* leading instructions of block 0 covered by them */
     LLVMValueRef static_clo; /* its constant closure (no free values), made on first use */
     bool result_free;      /* puts nothing in its result region %0 (lb_emit.c) */
+    bool returns_fix;      /* every value it returns is a fixnum (lb_fixnum.c) */
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are
@@ -112,6 +113,7 @@ typedef struct LbGen {
     uint8_t *callee_self;        /* per register: such a global.get that is the callee of
                                     a self call in a sealed program: the function's
                                     static closure, and those calls are direct */
+    uint8_t *fix_reg;            /* per register: provably a fixnum (lb_fixnum.c) */
     LLVMBasicBlockRef *bbs;      /* LLVM block per RIR block id */
     int nbbs;
     LLVMValueRef argv_buf;       /* [argv_cap x i64] alloca shared by the calls */
@@ -171,6 +173,16 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
                               char **err);
 /* The symbol of the module entry. malloc'd. */
 char *lb_entry_name(const RirModule *rm, const LbOptions *opt);
+
+/* ---- lb_fixnum.c: provable fixnums ---- */
+/* Sets funcs[i].returns_fix (after declare_funcs: parameter checks known). */
+void     lb_find_fixnum_returns(LbGen *g);
+/* Per register of f: nonzero when provably a fixnum. malloc'd. */
+uint8_t *lb_fixnum_regs(const LbGen *g, const RirFunc *f, const LbFunc *lf);
+/* A provable fixnum that is not a constant: worth an assumption. */
+bool     lb_fixnum_needs_assume(const uint8_t *fix, int reg);
+/* llvm.assume that v's fixnum tag bit is set. */
+void     lb_assume_fixnum(LbGen *g, LLVMValueRef v);
 
 /* ---- lb_debug.c ---- */
 void lb_di_begin(LbGen *g);
