@@ -1423,7 +1423,8 @@ static bool only_numbers(const RirFunc *f, int r)
     return ok;
 }
 
-static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *in)
+/* fix: f's provably fixnum registers (lb_fixnum.c) */
+static bool instr_result_free(const LbGen *g, const RirFunc *f, const uint8_t *fix, const RirInstr *in)
 {
     bool in0 = in->region <= 0;
     switch ((RirOp)in->op) {
@@ -1442,8 +1443,19 @@ static bool instr_result_free(const LbGen *g, const RirFunc *f, const RirInstr *
         unsigned fl = lb_builtin_flags((int)in->imm);
         if (fl & OBF_CALLS)
             return !in0;
-        if (fl & OBF_ALLOC)
-            return !in0 || in->imm == OMNI_BI_pair_fill;
+        if (fl & OBF_ALLOC) {
+            if (!in0 || in->imm == OMNI_BI_pair_fill)
+                return true;
+            /* + - * and negation of proven fixnums make a fixnum or raise
+             * overflow: they allocate nothing */
+            int id = (int)in->imm;
+            if (id != OMNI_BI_add2 && id != OMNI_BI_sub2 && id != OMNI_BI_mul2 && id != OMNI_BI_neg)
+                return false;
+            for (int a = 0; a < in->nargs; a++)
+                if (in->args[a] < 0 || in->args[a] >= f->nregs || !fix[in->args[a]])
+                    return false;
+            return true;
+        }
         return true;
     }
     case RIR_BOX_NEW: case RIR_CLOSURE_NEW: case RIR_TRANSMIGRATE:
@@ -1462,13 +1474,17 @@ static void find_result_free(LbGen *g)
         changed = false;
         for (int i = 0; i < rm->nfuncs; i++) {
             const RirFunc *f = rm->funcs[i];
+            if (!g->funcs[i].result_free)
+                continue;
+            uint8_t *fix = lb_fixnum_regs(g, f, &g->funcs[i]);
             for (int k = 0; k < f->nblocks && g->funcs[i].result_free; k++)
                 for (int j = 0; j < f->blocks[k]->n; j++)
-                    if (!instr_result_free(g, f, &f->blocks[k]->instrs[j])) {
+                    if (!instr_result_free(g, f, fix, &f->blocks[k]->instrs[j])) {
                         g->funcs[i].result_free = false;
                         changed = true;
                         break;
                     }
+            free(fix);
         }
     }
 }
@@ -1528,8 +1544,8 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
     char *entry_name = lb_entry_name(rm, opt);
     declare_funcs(g, entry_name);
     free(entry_name);
-    find_result_free(g);
     lb_find_fixnum_returns(g);
+    find_result_free(g);
     lb_init_begin(g);
     for (int i = 0; i < func_count(rm) && !g->err; i++) {
         const RirFunc *f = func_at(rm, i);
