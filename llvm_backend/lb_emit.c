@@ -689,8 +689,9 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     /* the callee is compiled: it takes a pending handle (and a result-free
      * one does not allocate in it at all: the caller's %0 does) */
     g->in_tail_call = tail;
-    LLVMValueRef r = lf->result_free && !callee->has_rest && in->region > 0 && lazy_region(g, in->region)
-                         ? region(g, 0) : region_handle(g, in->region >= 0 ? in->region : 0);
+    bool passes_0 = in->region <= 0 ||
+                    (lf->result_free && !callee->has_rest && lazy_region(g, in->region));
+    LLVMValueRef r = passes_0 ? region(g, 0) : region_handle(g, in->region);
     g->in_tail_call = false;
     vals[0] = r;
     vals[1] = self;
@@ -712,7 +713,10 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
         }
     }
     emit_entry_checks(g, callee, lf, vals + 2, lb_loc(g, in->span));
-    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->body, vals, fast_args(g, vals, n), "");
+    /* a self call handing on this body's own %0 (resolved by the entry
+     * that wraps it, wants_inner) skips that entry */
+    LLVMValueRef target = lf->inner && callee == g->cur && passes_0 ? lf->inner : lf->body;
+    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, target, vals, fast_args(g, vals, n), "");
     fast_call_conv(c, n);
     free(vals);
     if (tail) {
@@ -1255,17 +1259,123 @@ static int argv_need(const RirFunc *f)
     return need;
 }
 
+/* A function whose %0 may be a pending handle resolves it before it
+ * allocates there: one bit test per activation.  A recursion that builds
+ * its result (binary-trees' make) pays it at every level, though after the
+ * first level it only ever hands its own, resolved, %0 to itself.  Such a
+ * function is split: `body` (what every other caller, the closure and the
+ * generic entry reach) resolves %0 and jumps (musttail) to `inner`, the
+ * body proper, where %0 is known to be a region; self calls handing on %0
+ * call `inner` directly.  Split: a function that calls itself with %0 and
+ * allocates in %0 on every path to its returns (else the resolving entry
+ * would cost the paths that never needed %0, deriv's leaves). */
+static bool allocs_in_0(const RirInstr *in)
+{
+    if (in->region > 0)
+        return false;
+    if (in->op == RIR_BOX_NEW)
+        return true;
+    /* + - * resolve only off the fixnum path */
+    return in->op == RIR_PRIM && (lb_builtin_flags((int)in->imm) & OBF_ALLOC) && in->imm != OMNI_BI_add2 &&
+           in->imm != OMNI_BI_sub2 && in->imm != OMNI_BI_mul2 && in->imm != OMNI_BI_neg;
+}
+
+static bool wants_inner(const RirModule *rm, const RirFunc *f, int idx)
+{
+    if (f->is_entry || f == rm->entry || f->has_rest || f->nblocks < 1)
+        return false;
+    bool self = false;
+    int maxid = 0;
+    for (int k = 0; k < f->nblocks; k++) {
+        if (f->blocks[k]->id > maxid)
+            maxid = f->blocks[k]->id;
+        for (int i = 0; i < f->blocks[k]->n; i++) {
+            const RirInstr *in = &f->blocks[k]->instrs[i];
+            self |= in->op == RIR_CALL_KNOWN && in->imm == idx && in->region <= 0;
+        }
+    }
+    if (!self)
+        return false;
+    /* must[b]: every path from the entry to b's end allocated in %0 (a
+     * greatest fixpoint: optimistic, refuted along the edges) */
+    int nb = maxid + 1;
+    uint8_t *must = malloc((size_t)nb), *in_ok = malloc((size_t)nb);
+    if (!must || !in_ok) abort();
+    memset(must, 1, (size_t)nb);
+    for (bool changed = true; changed;) {
+        changed = false;
+        memset(in_ok, 1, (size_t)nb);
+        in_ok[f->blocks[0]->id >= 0 ? f->blocks[0]->id : 0] = 0; /* nothing before the entry */
+        for (int k = 0; k < f->nblocks; k++) {
+            const RirBlock *b = f->blocks[k];
+            if (b->n == 0 || b->id < 0)
+                continue;
+            const RirInstr *t = &b->instrs[b->n - 1];
+            int ns = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
+            for (int s = 0; s < ns; s++)
+                if (t->target[s] >= 0 && t->target[s] < nb && !must[b->id])
+                    in_ok[t->target[s]] = 0;
+        }
+        for (int k = 0; k < f->nblocks; k++) {
+            const RirBlock *b = f->blocks[k];
+            if (b->id < 0)
+                continue;
+            bool m = in_ok[b->id];
+            for (int i = 0; i < b->n && !m; i++)
+                m = allocs_in_0(&b->instrs[i]);
+            if (!m && must[b->id]) {
+                must[b->id] = 0;
+                changed = true;
+            }
+        }
+    }
+    bool all = true;
+    for (int k = 0; k < f->nblocks && all; k++) {
+        const RirBlock *b = f->blocks[k];
+        if (b->n > 0 && b->id >= 0 && b->instrs[b->n - 1].op == RIR_RET)
+            all = must[b->id];
+    }
+    free(must);
+    free(in_ok);
+    return all;
+}
+
+/* The resolving entry of a split function (wants_inner). */
+static void emit_resolving_entry(LbGen *g, const RirFunc *f, LbFunc *lf)
+{
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "entry");
+    LLVMPositionBuilderAtEnd(g->b, entry);
+    LLVMSetCurrentDebugLocation2(g->b, NULL);
+    int total = f->nparams + (f->has_rest ? 1 : 0);
+    unsigned n = LLVMCountParams(lf->body);
+    LLVMValueRef *a = malloc((size_t)n * sizeof *a);
+    if (!a) abort();
+    for (unsigned i = 0; i < n; i++)
+        a[i] = LLVMGetParam(lf->body, i);
+    a[0] = lb_rt_call(g, "omni_region_resolve", a, 1);
+    LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, lf->inner, a, n, "");
+    fast_call_conv(c, total);
+    mark_tail(c, true);
+    LLVMBuildRet(g->b, c);
+    free(a);
+}
+
 static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
 {
     g->cur = f;
-    g->cur_fn = lf->body;
+    g->cur_fn = lf->inner ? lf->inner : lf->body;
     g->cur_is_body = !f->is_entry;
     g->cur_sp = lf->sp;
     if (f->nregs < 1 || f->nblocks < 1) {
         lb_fail(g, "@%s: no registers or no blocks", f->name);
         return;
     }
-    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "entry");
+    if (lf->inner) {
+        g->cur_sp = NULL;
+        emit_resolving_entry(g, f, lf);
+        g->cur_sp = lf->sp;
+    }
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "entry");
     LLVMPositionBuilderAtEnd(g->b, entry);
     lb_di_set_loc(g, f->span);
 
@@ -1278,17 +1388,19 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     find_lazy_regions(g, f);
     find_unused_lazy(g, f);
     find_maybe_pending(g, f);
+    if (lf->inner)
+        g->maybe_pending[0] = 0; /* resolved by the entry that wraps this body */
     find_callee_gets(g, f);
     g->fix_reg = lb_fixnum_regs(g, f, lf);
     for (int k = 0; k < f->nblocks; k++)
-        if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, lf->body, "");
+        if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
 
     for (int r = 0; r < f->nregs; r++)
         g->regs[r] = LLVMBuildAlloca(g->b, lazy_region(g, r) ? g->t_pending
                                            : f->reg_kind[r] == RK_REGION ? g->t_ptr : g->t_i64, "");
     g->argv_cap = argv_need(f);
     g->argv_buf = g->argv_cap ? LLVMBuildArrayAlloca(g->b, g->t_i64, lb_i64(g, (uint64_t)g->argv_cap), "argv") : NULL;
-    LLVMBuildStore(g->b, LLVMGetParam(lf->body, 0), g->regs[0]);
+    LLVMBuildStore(g->b, LLVMGetParam(g->cur_fn, 0), g->regs[0]);
     if (f->is_entry) /* the module's symbols, data and slots exist from here on */
         g->init_call = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->init_fn), g->init_fn, NULL, 0, "");
     LLVMBuildBr(g->b, g->bbs[f->blocks[0]->id]);
@@ -1511,7 +1623,17 @@ static void declare_funcs(LbGen *g, const char *entry_name)
         char *gname = lb_fmt("%s.generic", name);
         lf->generic = LLVMAddFunction(g->mod, gname, g->t_generic);
         LLVMSetLinkage(lf->generic, LLVMInternalLinkage);
+        LLVMValueRef outer = lf->body;
+        if (wants_inner(rm, f, i)) {
+            char *iname = lb_fmt("%s.inner", name);
+            lf->inner = LLVMAddFunction(g->mod, iname, lf->body_ty);
+            LLVMSetFunctionCallConv(lf->inner, fast_cc(f->nparams + (f->has_rest ? 1 : 0)));
+            LLVMSetLinkage(lf->inner, LLVMInternalLinkage);
+            free(iname);
+            lf->body = lf->inner; /* the subprogram goes with the code */
+        }
         lb_di_func(g, lf, f->display ? f->display : f->name, name, f->span);
+        lf->body = outer;
         free(gname);
         free(name);
     }

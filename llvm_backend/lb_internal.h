@@ -59,6 +59,8 @@ typedef struct LbFunc {
     LLVMValueRef static_clo; /* its constant closure (no free values), made on first use */
     bool result_free;      /* puts nothing in its result region %0 (lb_emit.c) */
     bool returns_fix;      /* every value it returns is a fixnum (lb_fixnum.c) */
+    LLVMValueRef inner;    /* the body proper when `body` only resolves %0 and jumps to it
+                              (self calls handing on a resolved %0 call it), else NULL */
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are
