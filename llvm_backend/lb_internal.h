@@ -56,11 +56,11 @@ typedef struct LbFunc {
     LbCheck *checks;       /* checks done at the entry points, not in the body */
     int nchecks;
     int prologue;          /* leading instructions of block 0 covered by them */
+    uint8_t *param_fix;    /* per fixed parameter: every value it is given is a fixnum
+                              (sealed programs only; NULL: none proven; lb_fixnum.c) */
     LLVMValueRef static_clo; /* its constant closure (no free values), made on first use */
     bool result_free;      /* puts nothing in its result region %0 (lb_emit.c) */
     bool returns_fix;      /* every value it returns is a fixnum (lb_fixnum.c) */
-    uint8_t *param_fix;    /* per fixed parameter: every value it is given is a fixnum
-                              (sealed programs only; NULL: none proven; lb_fixnum.c) */
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are
