@@ -1087,7 +1087,9 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
                 break;
             }
             LLVMValueRef a[2] = { lb_global_slot(g, in->name), lb_loc(g, in->span) };
-            set(g, in->dst, lb_rt_call(g, "omni_global_get", a, 2));
+            LLVMValueRef got = lb_rt_call(g, "omni_global_get", a, 2);
+            uint64_t k; /* a sealed constant: bound to it, or the get raised (lb_fixnum.c) */
+            set(g, in->dst, lb_fixnum_global(g, in->name, &k) ? lb_i64(g, k) : got);
             break;
         }
         case RIR_GLOBAL_SET: {
@@ -1683,6 +1685,7 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
 
     LLVMDisposeBuilder(g->b);
     lb_gen_free_consts(g);
+    lb_fixnum_free(g);
     for (int i = 0; i < func_count(rm); i++) free(g->funcs[i].checks);
     free(g->funcs);
     if (g->err) {

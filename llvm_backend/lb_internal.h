@@ -56,6 +56,8 @@ typedef struct LbFunc {
     LbCheck *checks;       /* checks done at the entry points, not in the body */
     int nchecks;
     int prologue;          /* leading instructions of block 0 covered by them */
+    uint8_t *param_fix;    /* per fixed parameter: every value it is given is a fixnum
+                              (sealed programs only; NULL: none proven; lb_fixnum.c) */
     LLVMValueRef static_clo; /* its constant closure (no free values), made on first use */
     bool result_free;      /* puts nothing in its result region %0 (lb_emit.c) */
     bool returns_fix;      /* every value it returns is a fixnum (lb_fixnum.c) */
@@ -92,6 +94,8 @@ typedef struct LbGen {
     LLVMValueRef *const_vals;    /* per module const: i64 constant or global */
     LbVec sym_list, slot_list;   /* names, in first-use order, for the init */
     LbVec datum_list;            /* const indices needing construction in the init */
+    LbMap fix_consts;            /* sealed: global name → the fixnum OVal it is only ever
+                                    bound to (lb_fixnum.c) */
 
     LLVMValueRef init_fn;        /* private void <module>.init() */
     LLVMValueRef init_guard;     /* i8: set once the init ran */
@@ -177,8 +181,13 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
 char *lb_entry_name(const RirModule *rm, const LbOptions *opt);
 
 /* ---- lb_fixnum.c: provable fixnums ---- */
-/* Sets funcs[i].returns_fix (after declare_funcs: parameter checks known). */
+/* Sets funcs[i].returns_fix, funcs[i].param_fix and fix_consts (after
+ * declare_funcs: parameter checks known). */
 void     lb_find_fixnum_returns(LbGen *g);
+/* Frees what lb_find_fixnum_returns allocated. */
+void     lb_fixnum_free(LbGen *g);
+/* A sealed global constant (see fix_consts): true and *v its value. */
+bool     lb_fixnum_global(const LbGen *g, const char *name, uint64_t *v);
 /* Per register of f: nonzero when provably a fixnum. malloc'd. */
 uint8_t *lb_fixnum_regs(const LbGen *g, const RirFunc *f, const LbFunc *lf);
 /* A provable fixnum that is not a constant: worth an assumption. */
