@@ -714,8 +714,11 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     }
     emit_entry_checks(g, callee, lf, vals + 2, lb_loc(g, in->span));
     /* a self call handing on this body's own %0 (resolved by the entry
-     * that wraps it, wants_inner) skips that entry */
+     * that wraps it, wants_inner) skips that entry; a non-tail one goes
+     * to the twin (wants_twin), whose own self calls come back */
     LLVMValueRef target = lf->inner && callee == g->cur && passes_0 ? lf->inner : lf->body;
+    if (callee == g->cur && lf->twin && !g->in_twin && !tail && (target == lf->inner || !lf->inner))
+        target = lf->twin;
     LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, target, vals, fast_args(g, vals, n), "");
     fast_call_conv(c, n);
     free(vals);
@@ -1342,6 +1345,33 @@ static bool wants_inner(const RirModule *rm, const RirFunc *f, int idx)
     return all;
 }
 
+/* A small recursion that calls itself other than in tail position
+ * (binary-trees' make and check, fib) pays a call, a frame and the spills
+ * around it at every level; unrolling one level halves that.  LLVM does
+ * not inline a function into itself, so the body is emitted twice: its
+ * non-tail self calls reach the twin, an always-inlined copy whose own
+ * self calls come back to the main copy.  Only in sealed compiles at -O2
+ * and above (a REPL input stays small and quick to compile), and only
+ * for bodies of a few dozen instructions. */
+enum { LB_TWIN_MAX_INSTRS = 80 };
+
+static bool wants_twin(const LbGen *g, const RirFunc *f, int idx)
+{
+    if (!g->opt || !g->opt->sealed || g->opt->opt_level < 2 || f->is_entry || f == g->rm->entry ||
+        f->has_rest)
+        return false;
+    int n = 0;
+    bool self = false;
+    for (int k = 0; k < f->nblocks; k++) {
+        n += f->blocks[k]->n;
+        for (int i = 0; i < f->blocks[k]->n; i++) {
+            const RirInstr *in = &f->blocks[k]->instrs[i];
+            self |= in->op == RIR_CALL_KNOWN && in->imm == idx && !(in->flags & RIF_TAIL);
+        }
+    }
+    return self && n <= LB_TWIN_MAX_INSTRS;
+}
+
 /* The resolving entry of a split function (wants_inner). */
 static void emit_resolving_entry(LbGen *g, const RirFunc *f, LbFunc *lf)
 {
@@ -1362,12 +1392,12 @@ static void emit_resolving_entry(LbGen *g, const RirFunc *f, LbFunc *lf)
     free(a);
 }
 
+static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, LLVMMetadataRef sp);
+
 static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
 {
     g->cur = f;
-    g->cur_fn = lf->inner ? lf->inner : lf->body;
     g->cur_is_body = !f->is_entry;
-    g->cur_sp = lf->sp;
     if (f->nregs < 1 || f->nblocks < 1) {
         lb_fail(g, "@%s: no registers or no blocks", f->name);
         return;
@@ -1375,8 +1405,20 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
     if (lf->inner) {
         g->cur_sp = NULL;
         emit_resolving_entry(g, f, lf);
-        g->cur_sp = lf->sp;
     }
+    emit_body(g, f, lf, lf->inner ? lf->inner : lf->body, lf->sp);
+    if (lf->twin && !g->err) {
+        g->in_twin = true;
+        emit_body(g, f, lf, lf->twin, lf->twin_sp);
+        g->in_twin = false;
+    }
+}
+
+/* The body proper of f into fn (its main copy, or its twin). */
+static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, LLVMMetadataRef sp)
+{
+    g->cur_fn = fn;
+    g->cur_sp = sp;
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "entry");
     LLVMPositionBuilderAtEnd(g->b, entry);
     lb_di_set_loc(g, f->span);
@@ -1635,6 +1677,20 @@ static void declare_funcs(LbGen *g, const char *entry_name)
             lf->body = lf->inner; /* the subprogram goes with the code */
         }
         lb_di_func(g, lf, f->display ? f->display : f->name, name, f->span);
+        if (wants_twin(g, f, i)) {
+            LLVMMetadataRef sp = lf->sp;
+            char *tname = lb_fmt("%s.twin", name);
+            lf->twin = LLVMAddFunction(g->mod, tname, lf->body_ty);
+            LLVMSetFunctionCallConv(lf->twin, fast_cc(f->nparams + (f->has_rest ? 1 : 0)));
+            LLVMSetLinkage(lf->twin, LLVMInternalLinkage);
+            LLVMAddAttributeAtIndex(lf->twin, LLVMAttributeFunctionIndex,
+                LLVMCreateEnumAttribute(g->ctx, LLVMGetEnumAttributeKindForName("alwaysinline", 12), 0));
+            lf->body = lf->twin;
+            lb_di_func(g, lf, f->display ? f->display : f->name, tname, f->span);
+            lf->twin_sp = lf->sp;
+            lf->sp = sp;
+            free(tname);
+        }
         lf->body = outer;
         free(gname);
         free(name);

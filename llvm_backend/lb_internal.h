@@ -63,6 +63,9 @@ typedef struct LbFunc {
     bool returns_fix;      /* every value it returns is a fixnum (lb_fixnum.c) */
     LLVMValueRef inner;    /* the body proper when `body` only resolves %0 and jumps to it
                               (self calls handing on a resolved %0 call it), else NULL */
+    LLVMValueRef twin;     /* a second, always-inlined copy of the body proper that its
+                              non-tail self calls reach (wants_twin), else NULL */
+    LLVMMetadataRef twin_sp;
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are
@@ -105,6 +108,7 @@ typedef struct LbGen {
     const RirFunc *cur;
     LLVMValueRef cur_fn;
     bool cur_is_body;            /* tailcc body (musttail allowed) vs C entry */
+    bool in_twin;                /* emitting a function's twin (its self calls go back to it) */
     LLVMValueRef *regs;          /* alloca per register */
     LLVMTypeRef t_pending;       /* OmniPendingRegion { ptr made, ptr parent, ptr loc } */
     uint8_t *maybe_pending;      /* per region register: may hold a pending handle (rt/omni.h) */
