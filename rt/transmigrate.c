@@ -31,6 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* CMakeLists.txt builds this file without SLP vectorisation: a copy or a
+ * log entry is read back word by word right after it is written, which a
+ * merged 16-byte store would stall. */
+
 /* Forwarding lives in the source object's header word: while the copy
  * runs, a copied source's 8-byte header holds its copy's address.  A real
  * header's low half is a type id (< OT__COUNT); an object address's low
