@@ -28,8 +28,17 @@ OVal omni_bv_make_array(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
         omni_raise(loc, "make-array: size %lld is more than the limit of %lld",
                    (long long)n, (long long)OMNI_MAX_ELEMENTS);
     OVal a = omni_array_new(r, n);
-    for (int64_t i = 0; i < n; i++)
-        omni_array_push(a, fill);
+    if (n == 0)
+        return a;
+    /* the first element through the barrier (which may move a fill from
+     * a younger region into the array's); every other element is that
+     * same value, the same edge */
+    omni_array_push(a, fill);
+    OArray *arr = OMNI_PTR(OArray, a);
+    OVal v = arr->items[0];
+    for (int64_t i = 1; i < n; i++)
+        arr->items[i] = v;
+    arr->len = n;
     return a;
 }
 
@@ -43,7 +52,7 @@ static _Noreturn void index_error(const OmniLoc *loc, const char *who, int64_t i
 /* (get c k [default]): array/list/string by Int index (out of range is an
  * error unless a default is given), dict by key (absent → default or
  * nothing). */
-OVal omni_bv_get(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
+OVal omni_get_general(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
 {
     OVal c = argv[0], k = argv[1];
     bool has_dflt = argc == 3;
@@ -90,7 +99,7 @@ OVal omni_bv_get(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
 
 /* (put! array i v) replaces an existing element (use push! to grow);
  * (put! dict k v) inserts or replaces.  Gives nothing. */
-OVal omni_b_put(Region *r, const OmniLoc *loc, OVal c, OVal k, OVal v)
+OVal omni_put_general(Region *r, const OmniLoc *loc, OVal c, OVal k, OVal v)
 {
     if (omni_is_type(c, OT_DICT)) {
         omni_dict_put(c, k, v);

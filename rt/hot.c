@@ -102,6 +102,34 @@ void omni_store(OVal owner, OVal *slot, OVal v)
     *slot = v;
 }
 
+/* get / put! on an array with an Int index in range, inline; everything
+ * else (dicts, lists, strings, defaults, errors) in rt/b_coll.c.  The
+ * store goes through the barrier like every other. */
+OVal omni_bv_get(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
+{
+    OVal c = argv[0], k = argv[1];
+    if (__builtin_expect(argc == 2 && omni_is_type(c, OT_ARRAY) && omni_is_fix(k), 1)) {
+        const OArray *a = OMNI_PTR(OArray, c);
+        int64_t i = omni_fixval(k);
+        if (__builtin_expect((uint64_t)i < (uint64_t)a->len, 1))
+            return a->items[i];
+    }
+    return omni_get_general(r, loc, argc, argv);
+}
+
+OVal omni_b_put(Region *r, const OmniLoc *loc, OVal c, OVal k, OVal v)
+{
+    if (__builtin_expect(omni_is_type(c, OT_ARRAY) && omni_is_fix(k), 1)) {
+        OArray *a = OMNI_PTR(OArray, c);
+        int64_t i = omni_fixval(k);
+        if (__builtin_expect((uint64_t)i < (uint64_t)a->len, 1)) {
+            omni_store(c, &a->items[i], v);
+            return OMNI_NOTHING;
+        }
+    }
+    return omni_put_general(r, loc, c, k, v);
+}
+
 OVal omni_box_new(Region *r, OVal v)
 {
     OBox *b = omni_region_alloc_inline(r, sizeof(OBox));

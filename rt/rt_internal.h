@@ -79,6 +79,10 @@ int64_t omni_list_length(OVal v);
 OVal omni_list_from(Region *r, int64_t n, const OVal *items);
 /* map over any sequences with any function value (rt/b_list.c). */
 OVal omni_map_general(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv);
+/* get and put! on anything but an array with an Int index in range (the
+ * hot built-ins of rt/hot.c take that case inline): rt/b_coll.c. */
+OVal omni_get_general(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv);
+OVal omni_put_general(Region *r, const OmniLoc *loc, OVal c, OVal k, OVal v);
 
 /* ---- growable byte buffer (malloc'd) for building strings and output ---- */
 typedef struct OmniBuf { char *p; size_t n, cap; } OmniBuf;
