@@ -862,16 +862,16 @@ static LLVMValueRef emit_fix_prim(LbGen *g, const RirInstr *in, LLVMValueRef fn)
     LLVMValueRef v1 = fixed_prim_call(g, in, fn, LLVMConstNull(g->t_ptr));
     LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
     LLVMPositionBuilderAtEnd(g->b, slow);
-    /* not all fixnums: the out-of-line generic operation (the inlined
-     * helper would only test the tags again and call it) */
+    /* not all fixnums: Floats inline (the box bump-allocated in the
+     * region), the rest the generic operation (rt/hot.c, *_nonfix) */
     int id = (int)in->imm;
-    const char *generic = id == OMNI_BI_add2 ? "omni_num_add" : id == OMNI_BI_sub2 ? "omni_num_sub"
-                        : id == OMNI_BI_mul2 ? "omni_num_mul" : NULL;
+    const char *nonfix = id == OMNI_BI_add2 ? "omni_add2_nonfix" : id == OMNI_BI_sub2 ? "omni_sub2_nonfix"
+                       : id == OMNI_BI_mul2 ? "omni_mul2_nonfix" : NULL;
     LLVMValueRef v2;
-    if (generic && in->nargs == 2) {
+    if (nonfix && in->nargs == 2) {
         LLVMValueRef a[4] = { instr_region(g, in), lb_loc(g, in->span), val(g, in->args[0]),
                               val(g, in->args[1]) };
-        v2 = lb_rt_call(g, generic, a, 4);
+        v2 = lb_rt_call(g, nonfix, a, 4);
     } else {
         v2 = fixed_prim_call(g, in, fn, instr_region(g, in));
     }

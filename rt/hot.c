@@ -233,6 +233,57 @@ OVal omni_bv_map(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
 
 /* ---- arithmetic: tagged fixnums, a = 2x+1 -------------------------------- */
 
+/* Two numbers, not both fixnums, as doubles (an Int converts, as in
+ * rt/num.c): the Float case of + - * inline, with the box bump-allocated
+ * in r; anything else (two fixnums that overflowed, a non-number) goes to
+ * the generic operation, which raises. */
+static inline bool hot_two_doubles(OVal a, OVal b, double *x, double *y)
+{
+    if ((a & b & 1) != 0)
+        return false;
+    if (omni_is_fix(a))
+        *x = (double)omni_fixval(a);
+    else if (omni_is_type(a, OT_FLOAT))
+        *x = OMNI_PTR(OFloat, a)->d;
+    else
+        return false;
+    if (omni_is_fix(b))
+        *y = (double)omni_fixval(b);
+    else if (omni_is_type(b, OT_FLOAT))
+        *y = OMNI_PTR(OFloat, b)->d;
+    else
+        return false;
+    return true;
+}
+
+/* The not-all-fixnums arm of compiled + - * (llvm_backend/lb_emit.c,
+ * emit_fix_prim): Floats inline, the rest generic.  Kept apart from
+ * omni_b_add2 and co., whose fixnum path must stay small enough to be
+ * inlined everywhere. */
+OMNI_HOT_FORCE_INLINE OVal omni_add2_nonfix(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    double x, y;
+    if (hot_two_doubles(a, b, &x, &y))
+        return omni_make_float(r, x + y);
+    return omni_num_add(r, loc, a, b);
+}
+
+OMNI_HOT_FORCE_INLINE OVal omni_sub2_nonfix(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    double x, y;
+    if (hot_two_doubles(a, b, &x, &y))
+        return omni_make_float(r, x - y);
+    return omni_num_sub(r, loc, a, b);
+}
+
+OMNI_HOT_FORCE_INLINE OVal omni_mul2_nonfix(Region *r, const OmniLoc *loc, OVal a, OVal b)
+{
+    double x, y;
+    if (hot_two_doubles(a, b, &x, &y))
+        return omni_make_float(r, x * y);
+    return omni_num_mul(r, loc, a, b);
+}
+
 OVal omni_b_add2(Region *r, const OmniLoc *loc, OVal a, OVal b)
 {
     int64_t s;

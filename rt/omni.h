@@ -176,6 +176,11 @@ Region *omni_region_resolve_slow(Region *h);
 OVal    omni_num_add(Region *r, const OmniLoc *loc, OVal a, OVal b);
 OVal    omni_num_sub(Region *r, const OmniLoc *loc, OVal a, OVal b);
 OVal    omni_num_mul(Region *r, const OmniLoc *loc, OVal a, OVal b);
+/* The same when the operands are not both fixnums: Floats (and an Int with
+ * a Float) inline from rt/hot.c's bitcode, the rest as above. */
+OVal    omni_add2_nonfix(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal    omni_sub2_nonfix(Region *r, const OmniLoc *loc, OVal a, OVal b);
+OVal    omni_mul2_nonfix(Region *r, const OmniLoc *loc, OVal a, OVal b);
 /* n fresh pairs, contiguous, headers set, fields unset until filled
  * (compiled code's reserved list cells, rt/hot.c). */
 OVal    omni_pairs_reserve(Region *r, int64_t n);
