@@ -691,8 +691,7 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     g->in_tail_call = tail;
     bool passes_0 = in->region <= 0 ||
                     (lf->result_free && !callee->has_rest && lazy_region(g, in->region));
-    LLVMValueRef r = lf->region_blind ? LLVMConstNull(g->t_ptr)
-                   : passes_0 ? region(g, 0) : region_handle(g, in->region);
+    LLVMValueRef r = passes_0 ? region(g, 0) : region_handle(g, in->region);
     g->in_tail_call = false;
     vals[0] = r;
     vals[1] = self;
@@ -1646,127 +1645,6 @@ static void find_result_free(LbGen *g)
     }
 }
 
-/* A function that never reads its result region: its body uses %0 only
- * to hand it to direct calls of such functions, and otherwise only runs
- * built-ins that read no region (OBF_NOREGION) and + - * of proven
- * fixnums (which never reach the code that would).  A direct call of it
- * passes NULL instead of the caller's region, so the caller keeps no
- * register for it across the call (binary-trees' check).  A greatest
- * fixpoint over the module, from the result-free functions; anything else
- * that names %0 (an unknown call, a guarded call's fallback, a region
- * parented on %0, any other built-in) refutes it. */
-/* breg: %0 and the registers of regions parented on it (a lazy scope
- * region whose only uses are of the same kinds is never made). */
-static bool reads_region_0(LbGen *g, const RirFunc *f, int idx, const uint8_t *fix, const uint8_t *breg,
-                           const RirInstr *in)
-{
-#define BREG(r) ((r) < 0 ? true : (r) < f->nregs && breg[(r)])
-    switch ((RirOp)in->op) {
-    case RIR_CALL_KNOWN: {
-        if (!BREG(in->region))
-            return false;
-        if (in->imm < 0 || in->imm >= g->rm->nfuncs || !g->funcs[in->imm].region_blind)
-            return true;
-        if (!(in->flags & RIF_GUARDED))
-            return false;
-        /* guarded: direct only as a sealed self call (emit_call_known) */
-        return !(in->imm == idx && in->nargs > 0 && in->args[0] > 0 && in->args[0] < f->nregs &&
-                 g->callee_self && g->callee_self[in->args[0]]);
-    }
-    case RIR_PRIM: {
-        unsigned fl = lb_builtin_flags((int)in->imm);
-        if (in->region < 0 && (fl & OBF_NOREGION))
-            return false;
-        if (!BREG(in->region) && (in->region2 < 0 || !BREG(in->region2)))
-            return false;
-        int id = (int)in->imm;
-        if (id == OMNI_BI_add2 || id == OMNI_BI_sub2 || id == OMNI_BI_mul2 || id == OMNI_BI_neg) {
-            for (int a = 0; a < in->nargs; a++)
-                if (in->args[a] < 0 || in->args[a] >= f->nregs || !fix[in->args[a]])
-                    return true;
-            return false;
-        }
-        return true;
-    }
-    case RIR_REGION_NEW:  /* its register joins breg (find_region_blind) */
-        return false;
-    case RIR_REGION_EXIT:
-        return false;
-    case RIR_CONST: case RIR_CONST_FLOAT: case RIR_CONST_STR: case RIR_CONST_DATUM: case RIR_CONST_SYM:
-    case RIR_PARAM: case RIR_CHECK_PARAM: case RIR_RET: case RIR_JMP: case RIR_BR:
-    case RIR_GLOBAL_GET: case RIR_SELF: case RIR_ENV_REF:
-        return false;
-    case RIR_MOV:
-        return in->nargs == 1 && in->args[0] >= 0 && in->args[0] < f->nregs && breg[in->args[0]];
-    default:
-        return true;
-    }
-#undef BREG
-}
-
-static void find_region_blind(LbGen *g)
-{
-    const RirModule *rm = g->rm;
-    for (int i = 0; i < rm->nfuncs; i++)
-        g->funcs[i].region_blind = g->funcs[i].result_free && !rm->funcs[i]->is_entry &&
-                                   rm->funcs[i] != rm->entry && !rm->funcs[i]->has_rest;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (int i = 0; i < rm->nfuncs; i++) {
-            const RirFunc *f = rm->funcs[i];
-            if (!g->funcs[i].region_blind)
-                continue;
-            uint8_t *fix = lb_fixnum_regs(g, f, &g->funcs[i]);
-            uint8_t *breg = calloc((size_t)f->nregs + 1, 1);
-            if (!breg) abort();
-            breg[0] = 1;
-            /* regions parented on %0 (or on such a region): a register made
-             * only by such region.new instructions */
-            for (bool grew = true; grew;) {
-                grew = false;
-                for (int k = 0; k < f->nblocks; k++)
-                    for (int j = 0; j < f->blocks[k]->n; j++) {
-                        const RirInstr *in = &f->blocks[k]->instrs[j];
-                        if (in->op == RIR_REGION_NEW && in->dst > 0 && in->dst < f->nregs && !breg[in->dst] &&
-                            (in->region < 0 || (in->region < f->nregs && breg[in->region]))) {
-                            breg[in->dst] = 1;
-                            grew = true;
-                        }
-                    }
-            }
-            for (int k = 0; k < f->nblocks; k++) /* written by anything else: not such a region */
-                for (int j = 0; j < f->blocks[k]->n; j++) {
-                    const RirInstr *in = &f->blocks[k]->instrs[j];
-                    if (in->dst > 0 && in->dst < f->nregs && breg[in->dst] && in->op != RIR_REGION_NEW)
-                        breg[in->dst] = 0;
-                }
-            find_callee_gets(g, f);
-            bool reads = false;
-            for (int k = 0; k < f->nblocks && !reads; k++)
-                for (int j = 0; j < f->blocks[k]->n && !reads; j++) {
-                    const RirInstr *in = &f->blocks[k]->instrs[j];
-                    reads = reads_region_0(g, f, i, fix, breg, in);
-                    /* any other instruction naming such a region reads it */
-                    if (!reads && in->op != RIR_CALL_KNOWN && in->op != RIR_PRIM && in->op != RIR_REGION_EXIT &&
-                        in->op != RIR_REGION_NEW)
-                        for (int a = 0; a < in->nargs && !reads; a++)
-                            reads = in->args[a] >= 0 && in->args[a] < f->nregs && breg[in->args[a]] &&
-                                    in->op != RIR_MOV;
-                }
-            free(breg);
-            free(g->callee_get);
-            free(g->callee_self);
-            g->callee_get = NULL;
-            g->callee_self = NULL;
-            free(fix);
-            if (reads) {
-                g->funcs[i].region_blind = false;
-                changed = true;
-            }
-        }
-    }
-}
-
 static void declare_funcs(LbGen *g, const char *entry_name)
 {
     const RirModule *rm = g->rm;
@@ -1848,7 +1726,6 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
     free(entry_name);
     lb_find_fixnum_returns(g);
     find_result_free(g);
-    find_region_blind(g);
     lb_init_begin(g);
     for (int i = 0; i < func_count(rm) && !g->err; i++) {
         const RirFunc *f = func_at(rm, i);

@@ -61,7 +61,6 @@ typedef struct LbFunc {
     LLVMValueRef static_clo; /* its constant closure (no free values), made on first use */
     bool result_free;      /* puts nothing in its result region %0 (lb_emit.c) */
     bool returns_fix;      /* every value it returns is a fixnum (lb_fixnum.c) */
-    bool region_blind;     /* never reads its %0: direct callers pass NULL (lb_emit.c) */
     LLVMValueRef inner;    /* the body proper when `body` only resolves %0 and jumps to it
                               (self calls handing on a resolved %0 call it), else NULL */
     LLVMValueRef twin;     /* a second, always-inlined copy of the body proper that its
