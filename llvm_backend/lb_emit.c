@@ -156,9 +156,11 @@ static LLVMValueRef region(LbGen *g, int reg)
  * allocates nothing there (a loop carrying only fixnums, a base case, a
  * call returning a fixnum) pays a null test instead of region.new +
  * region.exit. */
-static bool lazy_region(LbGen *g, int reg)
+
+/* The pending handle of lazy region register reg: its cell's address + 1. */
+static LLVMValueRef pending_handle(LbGen *g, int reg)
 {
-    return g->lazy_new && reg_ok(g, reg) && g->lazy_new[reg] != NULL;
+    return LLVMBuildGEP2(g->b, g->t_i8, g->regs[reg], (LLVMValueRef[]){ lb_i64(g, 1) }, 1, "pending");
 }
 
 /* The handle of region register reg for a compiled callee: the region,
@@ -166,7 +168,7 @@ static bool lazy_region(LbGen *g, int reg)
  * `made` itself only if it needs the region, which most calls do not). */
 static LLVMValueRef region_handle(LbGen *g, int reg)
 {
-    if (!lazy_region(g, reg))
+    if (!lb_lazy_region(g, reg))
         return region(g, reg);
     if (g->unused_lazy && g->unused_lazy[reg])
         return region(g, 0); /* e.g. a guarded call's fallback: %0 outlives it */
@@ -174,7 +176,7 @@ static LLVMValueRef region_handle(LbGen *g, int reg)
         lb_fail(g, "@%s: a tail call given a scope region of its own frame", g->cur->name);
         return region(g, 0);
     }
-    return LLVMBuildGEP2(g->b, g->t_i8, g->regs[reg], (LLVMValueRef[]){ lb_i64(g, 1) }, 1, "pending");
+    return pending_handle(g, reg);
 }
 
 /* The region of register reg, made now if it is lazy and not made yet,
@@ -182,9 +184,9 @@ static LLVMValueRef region_handle(LbGen *g, int reg)
  * uses on this path see the region). */
 static LLVMValueRef region_use(LbGen *g, int reg)
 {
-    if (lazy_region(g, reg) && g->unused_lazy && g->unused_lazy[reg])
+    if (lb_lazy_region(g, reg) && g->unused_lazy && g->unused_lazy[reg])
         return region_use(g, 0); /* no cell: %0 outlives it (a guarded call's fallback) */
-    if (!lazy_region(g, reg)) {
+    if (!lb_lazy_region(g, reg)) {
         LLVMValueRef v = region(g, reg);
         if (!g->maybe_pending || !reg_ok(g, reg) || !g->maybe_pending[reg])
             return v;
@@ -199,7 +201,7 @@ static LLVMValueRef region_use(LbGen *g, int reg)
     LLVMPositionBuilderAtEnd(g->b, mk);
     /* the runtime makes it from the cell (and a pending parent first, a
      * let region's lazy scope region) and records it there */
-    LLVMValueRef h = LLVMBuildGEP2(g->b, g->t_i8, g->regs[reg], (LLVMValueRef[]){ lb_i64(g, 1) }, 1, "");
+    LLVMValueRef h = pending_handle(g, reg);
     lb_rt_call(g, "omni_region_resolve_slow", &h, 1);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, done);
@@ -228,35 +230,12 @@ static void copy_cell(LbGen *g, int dst, int src)
         LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_ptr, cell_field(g, src, k), ""), cell_field(g, dst, k));
 }
 
-/* Region registers that may hold a pending handle: %0 (a compiled
- * function's result region comes from its caller) and plain copies of
- * it.  Lazy registers are cells and answer for themselves. */
-static void find_maybe_pending(LbGen *g, const RirFunc *f)
-{
-    g->maybe_pending = calloc((size_t)f->nregs + 1, 1);
-    if (!g->maybe_pending) abort();
-    g->maybe_pending[0] = !f->is_entry;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (int k = 0; k < f->nblocks; k++)
-            for (int i = 0; i < f->blocks[k]->n; i++) {
-                const RirInstr *in = &f->blocks[k]->instrs[i];
-                if (in->op == RIR_MOV && in->nargs == 1 && in->dst > 0 && in->dst < f->nregs &&
-                    in->args[0] >= 0 && in->args[0] < f->nregs && f->reg_kind[in->dst] == RK_REGION &&
-                    g->maybe_pending[in->args[0]] && !g->maybe_pending[in->dst]) {
-                    g->maybe_pending[in->dst] = 1;
-                    changed = true;
-                }
-            }
-    }
-}
-
 /* Emits a branch on "region register `reg` holds a region": the builder
  * ends up in the block where it does; *skip is the block to join after. */
 static void if_region_made(LbGen *g, int reg, LLVMBasicBlockRef *skip)
 {
     *skip = NULL;
-    if (!lazy_region(g, reg))
+    if (!lb_lazy_region(g, reg))
         return;
     LLVMValueRef cur = LLVMBuildLoad2(g->b, g->t_ptr, g->regs[reg], "");
     LLVMBasicBlockRef yes = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
@@ -271,142 +250,6 @@ static void end_if_region_made(LbGen *g, LLVMBasicBlockRef skip)
         return;
     LLVMBuildBr(g->b, skip);
     LLVMPositionBuilderAtEnd(g->b, skip);
-}
-
-/* Which region registers are lazy: those made by `region.new` (of %0, or
- * of a let region's parent), and
- * copies of them (mov, region.carry results), found by a fixpoint. */
-static void find_lazy_regions(LbGen *g, const RirFunc *f)
-{
-    g->lazy_new = calloc((size_t)f->nregs, sizeof *g->lazy_new);
-    if (!g->lazy_new) abort();
-    bool changed = true;
-    while (changed) {
-        changed = false;
-        for (int k = 0; k < f->nblocks; k++)
-            for (int i = 0; i < f->blocks[k]->n; i++) {
-                const RirInstr *in = &f->blocks[k]->instrs[i];
-                const RirInstr *src = NULL;
-                if (in->dst <= 0 || in->dst >= f->nregs || f->reg_kind[in->dst] != RK_REGION)
-                    continue;
-                if (in->op == RIR_REGION_NEW && in->region >= 0)
-                    src = in;
-                else if (in->op == RIR_MOV && in->nargs == 1 && in->args[0] > 0 && in->args[0] < f->nregs)
-                    src = g->lazy_new[in->args[0]];
-                else if (in->op == RIR_REGION_CARRY && in->region > 0 && in->region < f->nregs)
-                    src = g->lazy_new[in->region];
-                if (src && !g->lazy_new[in->dst]) {
-                    g->lazy_new[in->dst] = src;
-                    changed = true;
-                }
-            }
-    }
-    /* a register also written by anything else stays eager */
-    for (int k = 0; k < f->nblocks; k++)
-        for (int i = 0; i < f->blocks[k]->n; i++) {
-            const RirInstr *in = &f->blocks[k]->instrs[i];
-            if (in->dst <= 0 || in->dst >= f->nregs || !g->lazy_new[in->dst])
-                continue;
-            bool ok = (in->op == RIR_REGION_NEW && in->region >= 0) ||
-                      (in->op == RIR_MOV && in->nargs == 1 && lazy_region(g, in->args[0])) ||
-                      (in->op == RIR_REGION_CARRY && lazy_region(g, in->region));
-            if (!ok)
-                g->lazy_new[in->dst] = NULL;
-        }
-}
-
-/* A lazy region that nothing can ever make: its only users are its
- * region.exit and known calls of result-free callees, which are given the
- * caller's %0 instead (build_call_known).  Such a region needs no cell,
- * no handle and no exit test: fib-like code whose calls return numbers
- * into a region they never use pays nothing for it. */
-static void find_unused_lazy(LbGen *g, const RirFunc *f)
-{
-    g->unused_lazy = calloc((size_t)f->nregs + 1, 1);
-    if (!g->unused_lazy) abort();
-    for (int r = 1; r < f->nregs; r++)
-        g->unused_lazy[r] = lazy_region(g, r);
-    for (int k = 0; k < f->nblocks; k++)
-        for (int i = 0; i < f->blocks[k]->n; i++) {
-            const RirInstr *in = &f->blocks[k]->instrs[i];
-            bool exit = in->op == RIR_REGION_EXIT;
-            bool free_call = in->op == RIR_CALL_KNOWN && in->imm >= 0 && in->imm < g->rm->nfuncs &&
-                             g->funcs[in->imm].result_free && !g->rm->funcs[in->imm]->has_rest;
-            int uses[3] = { in->region, in->region2, in->op == RIR_REGION_NEW ? -1 : in->dst };
-            for (int u = 0; u < 3; u++)
-                if (uses[u] > 0 && uses[u] < f->nregs && !(u == 0 && (exit || free_call)))
-                    g->unused_lazy[uses[u]] = 0;
-            for (int a = 0; a < in->nargs; a++)
-                if (in->args[a] > 0 && in->args[a] < f->nregs && !(exit && a == 0))
-                    g->unused_lazy[in->args[a]] = 0;
-        }
-}
-
-/* A function's own global is bound while its body runs: known-calls
- * (ir/pass_known_calls.c) makes a call.known @f only for a name the unit
- * defines once, as f's closure, and that closure cannot run before the
- * global.def that follows its closure.new; a global is never unbound
- * again.  So a global.get whose value only feeds f's own guarded self
- * calls as their callee (or the `eq?` with `self` of a loop's guard) needs
- * no unbound check: it is loaded plainly.
- *
- * In a sealed program (LbOptions.sealed: the unit is the whole program)
- * nothing else ever defines or assigns that name, so while f runs its
- * global holds f's static closure: such a global.get that feeds at least
- * one self call (g->callee_self) is that constant, not a load, and the
- * self calls are direct (emit_call_known). */
-static void find_callee_gets(LbGen *g, const RirFunc *f)
-{
-    g->callee_get = calloc((size_t)f->nregs, sizeof *g->callee_get);
-    g->callee_self = calloc((size_t)f->nregs, 1);
-    uint8_t *bad = calloc((size_t)f->nregs, 1), *is_self = calloc((size_t)f->nregs, 1);
-    int *defs = calloc((size_t)f->nregs, sizeof *defs);
-    if (!g->callee_get || !g->callee_self || !bad || !is_self || !defs) abort();
-    for (int k = 0; k < f->nblocks; k++)
-        for (int i = 0; i < f->blocks[k]->n; i++) {
-            const RirInstr *in = &f->blocks[k]->instrs[i];
-            if (in->dst > 0 && in->dst < f->nregs) {
-                defs[in->dst]++;
-                if (in->op == RIR_GLOBAL_GET)
-                    g->callee_get[in->dst] = in;
-                if (in->op == RIR_SELF)
-                    is_self[in->dst] = 1;
-            }
-            bool guard_eq = in->op == RIR_PRIM && in->imm == OMNI_BI_eq && in->nargs == 2;
-            for (int a = 0; a < in->nargs; a++) {
-                int r = in->args[a];
-                if (r <= 0 || r >= f->nregs)
-                    continue;
-                bool self_call = in->op == RIR_CALL_KNOWN && (in->flags & RIF_GUARDED) && a == 0 &&
-                                 in->imm == f->index;
-                if (!self_call && !guard_eq)
-                    bad[r] = 1;
-                if (self_call)
-                    g->callee_self[r] = 1;
-            }
-        }
-    /* the eq? must compare with `self` */
-    for (int k = 0; k < f->nblocks; k++)
-        for (int i = 0; i < f->blocks[k]->n; i++) {
-            const RirInstr *in = &f->blocks[k]->instrs[i];
-            if (!(in->op == RIR_PRIM && in->imm == OMNI_BI_eq && in->nargs == 2))
-                continue;
-            for (int a = 0; a < 2; a++) {
-                int r = in->args[a], o = in->args[1 - a];
-                bool other_self = o > 0 && o < f->nregs && is_self[o] && defs[o] == 1;
-                if (r > 0 && r < f->nregs && !other_self)
-                    bad[r] = 1;
-            }
-        }
-    for (int r = 0; r < f->nregs; r++) {
-        if (bad[r] || defs[r] != 1)
-            g->callee_get[r] = NULL;
-        if (!g->callee_get[r] || !g->opt->sealed || f->is_entry)
-            g->callee_self[r] = 0;
-    }
-    free(bad);
-    free(is_self);
-    free(defs);
 }
 
 static void set(LbGen *g, int reg, LLVMValueRef v)
@@ -690,7 +533,7 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
      * one does not allocate in it at all: the caller's %0 does) */
     g->in_tail_call = tail;
     bool passes_0 = in->region <= 0 ||
-                    (lf->result_free && !callee->has_rest && lazy_region(g, in->region));
+                    (lf->result_free && !callee->has_rest && lb_lazy_region(g, in->region));
     LLVMValueRef r = passes_0 ? region(g, 0) : region_handle(g, in->region);
     g->in_tail_call = false;
     vals[0] = r;
@@ -824,8 +667,8 @@ static bool fix_only_prim(LbGen *g, const RirInstr *in)
 {
     int id = (int)in->imm;
     int r = in->region >= 0 ? in->region : 0;
-    return (id == OMNI_BI_add2 || id == OMNI_BI_sub2 || id == OMNI_BI_mul2 || id == OMNI_BI_neg) &&
-           in->nargs >= 1 && (lazy_region(g, r) || (g->maybe_pending && g->maybe_pending[r]));
+    return lb_fix_arith(id) &&
+           in->nargs >= 1 && (lb_lazy_region(g, r) || (g->maybe_pending && g->maybe_pending[r]));
 }
 
 /* Emits the call of a fixed-arity built-in with region argument r. */
@@ -1053,10 +896,10 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         case RIR_MOV:
             if (reg_ok(g, in->args[0]) && reg_ok(g, in->dst) &&
                 g->cur->reg_kind[in->dst] == RK_REGION) {
-                if (lazy_region(g, in->dst) && lazy_region(g, in->args[0]))
+                if (lb_lazy_region(g, in->dst) && lb_lazy_region(g, in->args[0]))
                     copy_cell(g, in->dst, in->args[0]);
                 else
-                    set(g, in->dst, lazy_region(g, in->dst) ? region(g, in->args[0]) : region_handle(g, in->args[0]));
+                    set(g, in->dst, lb_lazy_region(g, in->dst) ? region(g, in->args[0]) : region_handle(g, in->args[0]));
             }
             else
                 set(g, in->dst, val(g, in->args[0]));
@@ -1142,7 +985,7 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             break;
         }
         case RIR_REGION_NEW: {
-            if (lazy_region(g, in->dst)) { /* made at its first use, if any */
+            if (lb_lazy_region(g, in->dst)) { /* made at its first use, if any */
                 if (!g->unused_lazy[in->dst])
                     lazy_region_new(g, in);
                 break;
@@ -1191,7 +1034,7 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             /* a carry region never made holds nothing to carry or leave */
             int kr = in->region >= 0 ? in->region : (in->nargs > 0 ? in->args[0] : 0);
             if (in->op == RIR_REGION_CARRY && in->dst >= 0 && in->dst != kr) {
-                if (lazy_region(g, in->dst) && lazy_region(g, kr))
+                if (lb_lazy_region(g, in->dst) && lb_lazy_region(g, kr))
                     copy_cell(g, in->dst, kr);
                 else
                     set(g, in->dst, region(g, kr));
@@ -1264,114 +1107,6 @@ static int argv_need(const RirFunc *f)
     return need;
 }
 
-/* A function whose %0 may be a pending handle resolves it before it
- * allocates there: one bit test per activation.  A recursion that builds
- * its result (binary-trees' make) pays it at every level, though after the
- * first level it only ever hands its own, resolved, %0 to itself.  Such a
- * function is split: `body` (what every other caller, the closure and the
- * generic entry reach) resolves %0 and jumps (musttail) to `inner`, the
- * body proper, where %0 is known to be a region; self calls handing on %0
- * call `inner` directly.  Split: a function that calls itself with %0 and
- * allocates in %0 on every path to its returns (else the resolving entry
- * would cost the paths that never needed %0, deriv's leaves). */
-static bool allocs_in_0(const RirInstr *in)
-{
-    if (in->region > 0)
-        return false;
-    if (in->op == RIR_BOX_NEW)
-        return true;
-    /* + - * resolve only off the fixnum path */
-    return in->op == RIR_PRIM && (lb_builtin_flags((int)in->imm) & OBF_ALLOC) && in->imm != OMNI_BI_add2 &&
-           in->imm != OMNI_BI_sub2 && in->imm != OMNI_BI_mul2 && in->imm != OMNI_BI_neg;
-}
-
-static bool wants_inner(const RirModule *rm, const RirFunc *f, int idx)
-{
-    if (f->is_entry || f == rm->entry || f->has_rest || f->nblocks < 1)
-        return false;
-    bool self = false;
-    int maxid = 0;
-    for (int k = 0; k < f->nblocks; k++) {
-        if (f->blocks[k]->id > maxid)
-            maxid = f->blocks[k]->id;
-        for (int i = 0; i < f->blocks[k]->n; i++) {
-            const RirInstr *in = &f->blocks[k]->instrs[i];
-            self |= in->op == RIR_CALL_KNOWN && in->imm == idx && in->region <= 0;
-        }
-    }
-    if (!self)
-        return false;
-    /* must[b]: every path from the entry to b's end allocated in %0 (a
-     * greatest fixpoint: optimistic, refuted along the edges) */
-    int nb = maxid + 1;
-    uint8_t *must = malloc((size_t)nb), *in_ok = malloc((size_t)nb);
-    if (!must || !in_ok) abort();
-    memset(must, 1, (size_t)nb);
-    for (bool changed = true; changed;) {
-        changed = false;
-        memset(in_ok, 1, (size_t)nb);
-        in_ok[f->blocks[0]->id >= 0 ? f->blocks[0]->id : 0] = 0; /* nothing before the entry */
-        for (int k = 0; k < f->nblocks; k++) {
-            const RirBlock *b = f->blocks[k];
-            if (b->n == 0 || b->id < 0)
-                continue;
-            const RirInstr *t = &b->instrs[b->n - 1];
-            int ns = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
-            for (int s = 0; s < ns; s++)
-                if (t->target[s] >= 0 && t->target[s] < nb && !must[b->id])
-                    in_ok[t->target[s]] = 0;
-        }
-        for (int k = 0; k < f->nblocks; k++) {
-            const RirBlock *b = f->blocks[k];
-            if (b->id < 0)
-                continue;
-            bool m = in_ok[b->id];
-            for (int i = 0; i < b->n && !m; i++)
-                m = allocs_in_0(&b->instrs[i]);
-            if (!m && must[b->id]) {
-                must[b->id] = 0;
-                changed = true;
-            }
-        }
-    }
-    bool all = true;
-    for (int k = 0; k < f->nblocks && all; k++) {
-        const RirBlock *b = f->blocks[k];
-        if (b->n > 0 && b->id >= 0 && b->instrs[b->n - 1].op == RIR_RET)
-            all = must[b->id];
-    }
-    free(must);
-    free(in_ok);
-    return all;
-}
-
-/* A small recursion that calls itself other than in tail position
- * (binary-trees' make and check, fib) pays a call, a frame and the spills
- * around it at every level; unrolling one level halves that.  LLVM does
- * not inline a function into itself, so the body is emitted twice: its
- * non-tail self calls reach the twin, an always-inlined copy whose own
- * self calls come back to the main copy.  Only in sealed compiles at -O2
- * and above (a REPL input stays small and quick to compile), and only
- * for bodies of a few dozen instructions. */
-enum { LB_TWIN_MAX_INSTRS = 80 };
-
-static bool wants_twin(const LbGen *g, const RirFunc *f, int idx)
-{
-    if (!g->opt || !g->opt->sealed || g->opt->opt_level < 2 || f->is_entry || f == g->rm->entry ||
-        f->has_rest)
-        return false;
-    int n = 0;
-    bool self = false;
-    for (int k = 0; k < f->nblocks; k++) {
-        n += f->blocks[k]->n;
-        for (int i = 0; i < f->blocks[k]->n; i++) {
-            const RirInstr *in = &f->blocks[k]->instrs[i];
-            self |= in->op == RIR_CALL_KNOWN && in->imm == idx && !(in->flags & RIF_TAIL);
-        }
-    }
-    return self && n <= LB_TWIN_MAX_INSTRS;
-}
-
 /* The resolving entry of a split function (wants_inner). */
 static void emit_resolving_entry(LbGen *g, const RirFunc *f, LbFunc *lf)
 {
@@ -1429,18 +1164,18 @@ static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, L
     g->bbs = calloc((size_t)g->nbbs, sizeof *g->bbs);
     g->regs = calloc((size_t)f->nregs, sizeof *g->regs);
     if (!g->bbs || !g->regs) abort();
-    find_lazy_regions(g, f);
-    find_unused_lazy(g, f);
-    find_maybe_pending(g, f);
+    lb_find_lazy_regions(g, f);
+    lb_find_unused_lazy(g, f);
+    lb_find_maybe_pending(g, f);
     if (lf->inner)
         g->maybe_pending[0] = 0; /* resolved by the entry that wraps this body */
-    find_callee_gets(g, f);
+    lb_find_callee_gets(g, f);
     g->fix_reg = lb_fixnum_regs(g, f, lf);
     for (int k = 0; k < f->nblocks; k++)
         if (f->blocks[k]->id >= 0) g->bbs[f->blocks[k]->id] = LLVMAppendBasicBlockInContext(g->ctx, g->cur_fn, "");
 
     for (int r = 0; r < f->nregs; r++)
-        g->regs[r] = LLVMBuildAlloca(g->b, lazy_region(g, r) ? g->t_pending
+        g->regs[r] = LLVMBuildAlloca(g->b, lb_lazy_region(g, r) ? g->t_pending
                                            : f->reg_kind[r] == RK_REGION ? g->t_ptr : g->t_i64, "");
     g->argv_cap = argv_need(f);
     g->argv_buf = g->argv_cap ? LLVMBuildArrayAlloca(g->b, g->t_i64, lb_i64(g, (uint64_t)g->argv_cap), "argv") : NULL;
@@ -1537,114 +1272,6 @@ static const RirFunc *func_at(const RirModule *rm, int i)
     return i < rm->nfuncs ? rm->funcs[i] : rm->entry;
 }
 
-/* Which functions put nothing in their result region %0: no allocation,
- * transmigration or region.leave into %0, no built-in that calls function
- * values with %0, and every call handing on %0 is a known call of such a
- * function (a greatest fixpoint over the module).  A direct call of one
- * whose result would go to a lazily made scope region passes the caller's
- * %0 instead (build_call_known): the callee only parents its own scope
- * regions there, so the caller's region need not be made for it.
- * (Letting callees that leave only numbers in %0 have it too would be
- * unbounded: in a recursion every level's Float results would pile up in
- * the outermost caller's region, e.g. a float-summing tree recursion.) */
-/* Every definition of register r makes a number (escape marked cheap),
- * following copies; `seen` (one byte per register, zeroed) stops the walk
- * on the mov cycles loops make (%1 = mov %23 ... %23 = mov %1). */
-static bool numbers_from(const RirFunc *f, int r, uint8_t *seen)
-{
-    if (r < 0 || r >= f->nregs || seen[r])
-        return true;
-    seen[r] = 1;
-    for (int k = 0; k < f->nblocks; k++)
-        for (int j = 0; j < f->blocks[k]->n; j++) {
-            const RirInstr *d = &f->blocks[k]->instrs[j];
-            if (d->dst != r)
-                continue;
-            if (d->op == RIR_MOV && d->nargs == 1) {
-                if (!numbers_from(f, d->args[0], seen))
-                    return false;
-            } else if (d->op != RIR_CONST && !(d->escape & IR_ESC_CHEAP)) {
-                return false;
-            }
-        }
-    return true;
-}
-
-static bool only_numbers(const RirFunc *f, int r)
-{
-    uint8_t *seen = calloc((size_t)f->nregs + 1, 1);
-    if (!seen) abort();
-    bool ok = numbers_from(f, r, seen);
-    free(seen);
-    return ok;
-}
-
-/* fix: f's provably fixnum registers (lb_fixnum.c) */
-static bool instr_result_free(const LbGen *g, const RirFunc *f, const uint8_t *fix, const RirInstr *in)
-{
-    bool in0 = in->region <= 0;
-    switch ((RirOp)in->op) {
-    case RIR_REGION_LEAVE:  /* into region2; numbers leaving cost a Float box at most */
-        if (in->region2 > 0)
-            return true;
-        for (int a = 0; a < in->nargs; a++)
-            if (!only_numbers(f, in->args[a]))
-                return false;
-        return true;
-    case RIR_CALL:
-        return !in0;
-    case RIR_CALL_KNOWN:
-        return !in0 || (in->imm >= 0 && in->imm < g->rm->nfuncs && g->funcs[in->imm].result_free);
-    case RIR_PRIM: {
-        unsigned fl = lb_builtin_flags((int)in->imm);
-        if (fl & OBF_CALLS)
-            return !in0;
-        if (fl & OBF_ALLOC) {
-            if (!in0 || in->imm == OMNI_BI_pair_fill)
-                return true;
-            /* + - * and negation of proven fixnums make a fixnum or raise
-             * overflow: they allocate nothing */
-            int id = (int)in->imm;
-            if (id != OMNI_BI_add2 && id != OMNI_BI_sub2 && id != OMNI_BI_mul2 && id != OMNI_BI_neg)
-                return false;
-            for (int a = 0; a < in->nargs; a++)
-                if (in->args[a] < 0 || in->args[a] >= f->nregs || !fix[in->args[a]])
-                    return false;
-            return true;
-        }
-        return true;
-    }
-    case RIR_BOX_NEW: case RIR_CLOSURE_NEW: case RIR_TRANSMIGRATE:
-        return !in0;
-    default:
-        return true;
-    }
-}
-
-static void find_result_free(LbGen *g)
-{
-    const RirModule *rm = g->rm;
-    for (int i = 0; i < rm->nfuncs; i++)
-        g->funcs[i].result_free = !rm->funcs[i]->is_entry;
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (int i = 0; i < rm->nfuncs; i++) {
-            const RirFunc *f = rm->funcs[i];
-            if (!g->funcs[i].result_free)
-                continue;
-            uint8_t *fix = lb_fixnum_regs(g, f, &g->funcs[i]);
-            for (int k = 0; k < f->nblocks && g->funcs[i].result_free; k++)
-                for (int j = 0; j < f->blocks[k]->n; j++)
-                    if (!instr_result_free(g, f, fix, &f->blocks[k]->instrs[j])) {
-                        g->funcs[i].result_free = false;
-                        changed = true;
-                        break;
-                    }
-            free(fix);
-        }
-    }
-}
-
 static void declare_funcs(LbGen *g, const char *entry_name)
 {
     const RirModule *rm = g->rm;
@@ -1668,7 +1295,7 @@ static void declare_funcs(LbGen *g, const char *entry_name)
         lf->generic = LLVMAddFunction(g->mod, gname, g->t_generic);
         LLVMSetLinkage(lf->generic, LLVMInternalLinkage);
         LLVMValueRef outer = lf->body;
-        if (wants_inner(rm, f, i)) {
+        if (lb_wants_inner(rm, f, i)) {
             char *iname = lb_fmt("%s.inner", name);
             lf->inner = LLVMAddFunction(g->mod, iname, lf->body_ty);
             LLVMSetFunctionCallConv(lf->inner, fast_cc(f->nparams + (f->has_rest ? 1 : 0)));
@@ -1677,7 +1304,7 @@ static void declare_funcs(LbGen *g, const char *entry_name)
             lf->body = lf->inner; /* the subprogram goes with the code */
         }
         lb_di_func(g, lf, f->display ? f->display : f->name, name, f->span);
-        if (wants_twin(g, f, i)) {
+        if (lb_wants_twin(g, f, i)) {
             LLVMMetadataRef sp = lf->sp;
             char *tname = lb_fmt("%s.twin", name);
             lf->twin = LLVMAddFunction(g->mod, tname, lf->body_ty);
@@ -1725,7 +1352,7 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
     declare_funcs(g, entry_name);
     free(entry_name);
     lb_find_fixnum_returns(g);
-    find_result_free(g);
+    lb_find_result_free(g);
     lb_init_begin(g);
     for (int i = 0; i < func_count(rm) && !g->err; i++) {
         const RirFunc *f = func_at(rm, i);

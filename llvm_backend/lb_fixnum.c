@@ -128,7 +128,7 @@ static bool makes_fixnum(const LbGen *g, const RirFunc *f, const LbFunc *lf, con
     case RIR_PRIM: {
         int id = (int)in->imm;
         int want = id == OMNI_BI_neg ? 1 : 2;
-        if ((id != OMNI_BI_add2 && id != OMNI_BI_sub2 && id != OMNI_BI_mul2 && id != OMNI_BI_neg) ||
+        if (!lb_fix_arith(id) ||
             in->nargs != want)
             return false;
         for (int a = 0; a < in->nargs; a++)

@@ -199,6 +199,32 @@ bool     lb_fixnum_needs_assume(const uint8_t *fix, int reg);
 /* llvm.assume that v's fixnum tag bit is set. */
 void     lb_assume_fixnum(LbGen *g, LLVMValueRef v);
 
+/* ---- lb_facts.c: what is known before a function is emitted ---- */
+/* Per function, into g (freed by the emitter): lazy_new, unused_lazy,
+ * maybe_pending, callee_get / callee_self. */
+void lb_find_lazy_regions(LbGen *g, const RirFunc *f);
+void lb_find_unused_lazy(LbGen *g, const RirFunc *f);
+void lb_find_maybe_pending(LbGen *g, const RirFunc *f);
+void lb_find_callee_gets(LbGen *g, const RirFunc *f);
+/* Over the module, into g->funcs[].result_free. */
+void lb_find_result_free(LbGen *g);
+/* Split into a resolving entry and its body / unrolled one level. */
+bool lb_wants_inner(const RirModule *rm, const RirFunc *f, int idx);
+bool lb_wants_twin(const LbGen *g, const RirFunc *f, int idx);
+
+/* Is region register reg of the function being emitted made lazily? */
+static inline bool lb_lazy_region(const LbGen *g, int reg)
+{
+    return g->lazy_new && reg >= 0 && reg < g->cur->nregs && g->lazy_new[reg] != NULL;
+}
+
+/* + - * and negation: on fixnums they make a fixnum or raise overflow,
+ * allocating nothing. */
+static inline bool lb_fix_arith(int64_t id)
+{
+    return id == OMNI_BI_add2 || id == OMNI_BI_sub2 || id == OMNI_BI_mul2 || id == OMNI_BI_neg;
+}
+
 /* ---- lb_debug.c ---- */
 void lb_di_begin(LbGen *g);
 void lb_di_func(LbGen *g, LbFunc *lf, const char *name, const char *linkage, Span sp);

@@ -237,23 +237,20 @@ OVal omni_bv_map(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
  * rt/num.c): the Float case of + - * inline, with the box bump-allocated
  * in r; anything else (two fixnums that overflowed, a non-number) goes to
  * the generic operation, which raises. */
-static inline bool hot_two_doubles(OVal a, OVal b, double *x, double *y)
+static inline bool hot_double(OVal v, double *d)
 {
-    if ((a & b & 1) != 0)
-        return false;
-    if (omni_is_fix(a))
-        *x = (double)omni_fixval(a);
-    else if (omni_is_type(a, OT_FLOAT))
-        *x = OMNI_PTR(OFloat, a)->d;
-    else
-        return false;
-    if (omni_is_fix(b))
-        *y = (double)omni_fixval(b);
-    else if (omni_is_type(b, OT_FLOAT))
-        *y = OMNI_PTR(OFloat, b)->d;
+    if (omni_is_fix(v))
+        *d = (double)omni_fixval(v);
+    else if (omni_is_type(v, OT_FLOAT))
+        *d = omni_float_val(v);
     else
         return false;
     return true;
+}
+
+static inline bool hot_two_doubles(OVal a, OVal b, double *x, double *y)
+{
+    return (a & b & 1) == 0 && hot_double(a, x) && hot_double(b, y);
 }
 
 /* The not-all-fixnums arm of compiled + - * (llvm_backend/lb_emit.c,

@@ -293,6 +293,16 @@ static inline OPair *omni_pair_new_inline(Region *r, OVal car, OVal cdr)
     return p;
 }
 
+/* A copy of pair v in `to`: its two words (a pair has no header).  The
+ * registry's clone of a pair, and transmigration's, which calls it
+ * without going through the registry's function pointer. */
+static inline OVal omni_pair_copy(Region *to, OVal v)
+{
+    OPair *p = omni_region_alloc_inline(to, sizeof(OPair));
+    *p = *OMNI_PAIR(v);
+    return OMNI_PAIR_VAL(p);
+}
+
 static inline void omni_static_hdr(void *p, uint32_t type)
 {
     OHdr *h = (OHdr *)p;

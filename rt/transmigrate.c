@@ -146,11 +146,9 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
     }
     OVal copy;
     if (pair) {
-        /* a pair's clone is its two words (types.c, clone_PAIR), done here
-         * without the indirect call: the commonest object of all */
-        OPair *p = omni_region_alloc_inline(t->to, sizeof(OPair));
-        *p = *OMNI_PAIR(v);
-        copy = OMNI_PAIR_VAL(p);
+        /* the registry's clone of a pair (types.c), without the indirect
+         * call: the commonest object of all */
+        copy = omni_pair_copy(t->to, v);
     } else {
         copy = omni_types[(uint32_t)hw].clone(t->to, v);
         if (copy == v)

@@ -32,12 +32,7 @@ static uint64_t meta_hash(OVal v) { return omni_hash(v); }
 /* ---- Pair ---- */
 static size_t size_PAIR(OVal v) { (void)v; return sizeof(OPair); }
 /* a pair has no header (no OHF_STATIC to clear): car and cdr, re-tagged */
-static OVal clone_PAIR(Region *to, OVal v)
-{
-    OPair *p = omni_region_alloc_inline(to, sizeof(OPair));
-    *p = *OMNI_PAIR(v);
-    return OMNI_PAIR_VAL(p);
-}
+static OVal clone_PAIR(Region *to, OVal v) { return omni_pair_copy(to, v); }
 static void trace_PAIR(OVal v, void (*visit)(OVal *, void *), void *ctx)
 {
     visit(&OMNI_PAIR(v)->car, ctx);
