@@ -28,6 +28,25 @@ const IrBuiltinInfo ir_builtins[OMNI_BI__COUNT] = {
 #undef OMNI_BUILTIN
 };
 
+RirInstr **ir_single_defs(const RirFunc *f)
+{
+    RirInstr **def = ir_xcalloc((size_t)f->nregs + 1, sizeof *def, "single definitions");
+    uint8_t *count = ir_xcalloc((size_t)f->nregs + 1, 1, "single definitions");
+    for (int bi = 0; bi < f->nblocks; bi++) {
+        RirBlock *b = f->blocks[bi];
+        for (int i = 0; i < b->n; i++) {
+            RirInstr *in = &b->instrs[i];
+            if (in->dst < 0 || in->dst >= f->nregs)
+                continue;
+            if (count[in->dst] < 2)
+                count[in->dst]++;
+            def[in->dst] = count[in->dst] == 1 ? in : NULL;
+        }
+    }
+    free(count);
+    return def;
+}
+
 int ir_builtin_lookup(const char *name)
 {
     /* ~120 rows: a linear scan costs less than building an index per unit */

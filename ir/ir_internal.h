@@ -20,7 +20,6 @@ typedef struct IrBuiltinInfo {
 extern const IrBuiltinInfo ir_builtins[OMNI_BI__COUNT];
 
 /* The id of the built-in called `name`, or -1. */
-int  ir_builtin_lookup(const char *name);
 /* True if `nargs` arguments fit the built-in's arity. */
 bool ir_builtin_arity_ok(int id, int nargs);
 

@@ -23,6 +23,7 @@
  * rewriting every function), before the escape analysis, which treats a
  * guarded call.known exactly like the call it replaces.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir_internal.h"
@@ -67,26 +68,6 @@ static KcName *kc_find(KcTable *t, const char *name, FeArena *a, bool add)
         if (strcmp(e->name, name) == 0)
             return e;
     }
-}
-
-/* The one instruction that writes each register of f (NULL when none or
- * several: registers are not SSA). */
-static RirInstr **single_defs(FeArena *a, const RirFunc *f)
-{
-    RirInstr **def = fe_alloc(a, (size_t)(f->nregs + 1) * sizeof *def);
-    uint8_t *count = fe_alloc(a, (size_t)f->nregs + 1);
-    for (int bi = 0; bi < f->nblocks; bi++) {
-        RirBlock *b = f->blocks[bi];
-        for (int i = 0; i < b->n; i++) {
-            RirInstr *in = &b->instrs[i];
-            if (in->dst < 0 || in->dst >= f->nregs)
-                continue;
-            if (count[in->dst] < 2)
-                count[in->dst]++;
-            def[in->dst] = count[in->dst] == 1 ? in : NULL;
-        }
-    }
-    return def;
 }
 
 static void scan_names(KcTable *t, FeArena *a, const RirFunc *f)
@@ -148,7 +129,7 @@ static bool defined_at_once(const RirBlock *b, int i, int v)
 static void find_functions(KcTable *t, FeArena *a, const RirModule *m, const RirFunc *entry,
                            const int *sites)
 {
-    RirInstr **def = single_defs(a, entry);
+    RirInstr **def = ir_single_defs(entry);
     for (int bi = 0; bi < entry->nblocks; bi++) {
         const RirBlock *b = entry->blocks[bi];
         for (int i = 0; i < b->n; i++) {
@@ -168,6 +149,7 @@ static void find_functions(KcTable *t, FeArena *a, const RirModule *m, const Rir
             e->func = (int)v->imm;
         }
     }
+    free(def);
 }
 
 static void rewrite_calls(KcTable *t, FeArena *a, const RirModule *m, RirFunc *f)
@@ -180,7 +162,7 @@ static void rewrite_calls(KcTable *t, FeArena *a, const RirModule *m, RirFunc *f
             if (in->op != RIR_CALL || in->nargs < 1 || in->args[0] < 0 || in->args[0] >= f->nregs)
                 continue;
             if (!def)
-                def = single_defs(a, f);
+                def = ir_single_defs(f);
             const RirInstr *g = def[in->args[0]];
             if (!g || g->op != RIR_GLOBAL_GET || !g->name)
                 continue;
@@ -192,6 +174,7 @@ static void rewrite_calls(KcTable *t, FeArena *a, const RirModule *m, RirFunc *f
             in->flags |= RIF_GUARDED;
         }
     }
+    free(def);
 }
 
 void ir_pass_known_calls(RirModule *m)

@@ -118,6 +118,11 @@ RirInstr  *ir_emit(RirFunc *f, RirBlock *b, const RirInstr *proto);
 RirInstr   ir_instr(RirOp op, Span span);
 int        ir_add_const(RirModule *m, Datum *d);
 bool       ir_block_terminated(const RirBlock *b);
+/* The one instruction that writes each register of f (NULL when none or
+ * several: registers are not SSA).  malloc'd, nregs + 1 entries. */
+RirInstr **ir_single_defs(const RirFunc *f);
+/* The built-in named `name` (an OmniBuiltinId), or -1. */
+int        ir_builtin_lookup(const char *name);
 
 /* ---------------------------------------------------------------- printer */
 void ir_print_module(FILE *out, const RirModule *m);

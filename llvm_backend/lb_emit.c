@@ -1258,25 +1258,11 @@ static void emit_generic(LbGen *g, const RirFunc *f, LbFunc *lf)
     free(a);
 }
 
-/* The functions to emit: the module's, plus the entry if the module does
- * not list it among them (it then takes the extra slot nfuncs). */
-static int func_count(const RirModule *rm)
-{
-    for (int i = 0; i < rm->nfuncs; i++)
-        if (rm->funcs[i] == rm->entry) return rm->nfuncs;
-    return rm->nfuncs + 1;
-}
-
-static const RirFunc *func_at(const RirModule *rm, int i)
-{
-    return i < rm->nfuncs ? rm->funcs[i] : rm->entry;
-}
-
 static void declare_funcs(LbGen *g, const char *entry_name)
 {
     const RirModule *rm = g->rm;
-    for (int i = 0; i < func_count(rm); i++) {
-        const RirFunc *f = func_at(rm, i);
+    for (int i = 0; i < lb_func_count(rm); i++) {
+        const RirFunc *f = lb_func_at(rm, i);
         LbFunc *lf = &g->funcs[i];
         if (f->is_entry || f == rm->entry) {
             LLVMTypeRef p[1] = { g->t_ptr };
@@ -1354,8 +1340,8 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
     lb_find_fixnum_returns(g);
     lb_find_result_free(g);
     lb_init_begin(g);
-    for (int i = 0; i < func_count(rm) && !g->err; i++) {
-        const RirFunc *f = func_at(rm, i);
+    for (int i = 0; i < lb_func_count(rm) && !g->err; i++) {
+        const RirFunc *f = lb_func_at(rm, i);
         emit_func(g, f, &g->funcs[i]);
         if (!f->is_entry && f != rm->entry && !g->err) emit_generic(g, f, &g->funcs[i]);
     }
@@ -1369,7 +1355,7 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
     LLVMDisposeBuilder(g->b);
     lb_gen_free_consts(g);
     lb_fixnum_free(g);
-    for (int i = 0; i < func_count(rm); i++) free(g->funcs[i].checks);
+    for (int i = 0; i < lb_func_count(rm); i++) free(g->funcs[i].checks);
     free(g->funcs);
     if (g->err) {
         LLVMDisposeModule(g->mod);

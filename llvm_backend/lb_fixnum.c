@@ -65,21 +65,6 @@ enum { FIX_YES = 1, FIX_NOT_CONST = 2 };
 /* Module passes before giving up (then nothing is claimed: still sound). */
 enum { FIX_MAX_ROUNDS = 64 };
 
-/* The functions of the module plus its entry when the module does not list
- * it (it then has the extra LbFunc slot nfuncs), as lb_emit.c counts them. */
-static int func_count(const RirModule *rm)
-{
-    for (int i = 0; i < rm->nfuncs; i++)
-        if (rm->funcs[i] == rm->entry)
-            return rm->nfuncs;
-    return rm->nfuncs + 1;
-}
-
-static const RirFunc *func_at(const RirModule *rm, int i)
-{
-    return i < rm->nfuncs ? rm->funcs[i] : rm->entry;
-}
-
 static bool is_entry_fn(const RirModule *rm, const RirFunc *f)
 {
     return f->is_entry || f == rm->entry;
@@ -215,41 +200,14 @@ static FxName *fx_name(FxNames *t, const char *name, bool add)
     return &t->ents[t->n++];
 }
 
-/* The one instruction writing each register of f (NULL: none or several). */
-static const RirInstr **single_defs(const RirFunc *f)
-{
-    const RirInstr **def = calloc((size_t)f->nregs + 1, sizeof *def);
-    uint8_t *count = calloc((size_t)f->nregs + 1, 1);
-    if (!def || !count) abort();
-    for (int k = 0; k < f->nblocks; k++)
-        for (int i = 0; i < f->blocks[k]->n; i++) {
-            const RirInstr *in = &f->blocks[k]->instrs[i];
-            if (!reg_in(f, in->dst))
-                continue;
-            if (count[in->dst] < 2)
-                count[in->dst]++;
-            def[in->dst] = count[in->dst] == 1 ? in : NULL;
-        }
-    free(count);
-    return def;
-}
-
-static bool builtin_name(const char *name)
-{
-    for (int i = 0; i < OMNI_BI__COUNT; i++)
-        if (strcmp(lb_builtin_name(i), name) == 0)
-            return true;
-    return false;
-}
-
 /* Counts the definitions and assignments of every name, then reads the
  * entry's single definitions: sealed constants go to g->fix_consts, names
  * bound to a closure.new of one function get FxName.func. */
 static void find_sealed_names(LbGen *g, FxNames *t)
 {
     const RirModule *rm = g->rm;
-    for (int fi = 0; fi < func_count(rm); fi++) {
-        const RirFunc *f = func_at(rm, fi);
+    for (int fi = 0; fi < lb_func_count(rm); fi++) {
+        const RirFunc *f = lb_func_at(rm, fi);
         for (int k = 0; k < f->nblocks; k++)
             for (int i = 0; i < f->blocks[k]->n; i++) {
                 const RirInstr *in = &f->blocks[k]->instrs[i];
@@ -263,7 +221,7 @@ static void find_sealed_names(LbGen *g, FxNames *t)
             }
     }
     const RirFunc *entry = rm->entry;
-    const RirInstr **def = single_defs(entry);
+    const RirInstr **def = (const RirInstr **)ir_single_defs(entry);
     for (int k = 0; k < entry->nblocks; k++)
         for (int i = 0; i < entry->blocks[k]->n; i++) {
             const RirInstr *in = &entry->blocks[k]->instrs[i];
@@ -275,7 +233,7 @@ static void find_sealed_names(LbGen *g, FxNames *t)
                 continue;
             /* a register written once by a constant holds it whenever the
              * define runs, in a loop or a branch as well */
-            if (v->op == RIR_CONST && (v->imm & 1) && !builtin_name(in->name))
+            if (v->op == RIR_CONST && (v->imm & 1) && ir_builtin_lookup(in->name) < 0)
                 lb_map_put(&g->fix_consts, in->name, (void *)(uintptr_t)v->imm);
             else if (v->op == RIR_CLOSURE_NEW && v->imm >= 0 && v->imm < rm->nfuncs &&
                      !is_entry_fn(rm, rm->funcs[v->imm]))
@@ -314,8 +272,8 @@ static bool hold_merge(int *h, int v, uint8_t *esc)
 static void find_escapes(const LbGen *g, FxNames *t, uint8_t *esc)
 {
     const RirModule *rm = g->rm;
-    for (int fi = 0; fi < func_count(rm); fi++) {
-        const RirFunc *f = func_at(rm, fi);
+    for (int fi = 0; fi < lb_func_count(rm); fi++) {
+        const RirFunc *f = lb_func_at(rm, fi);
         bool entry = is_entry_fn(rm, f);
         int *hold = malloc(((size_t)f->nregs + 1) * sizeof *hold);
         if (!hold) abort();
@@ -388,7 +346,7 @@ static void claim_nothing(LbGen *g)
 static bool refute(LbGen *g, int fi)
 {
     const RirModule *rm = g->rm;
-    const RirFunc *f = func_at(rm, fi);
+    const RirFunc *f = lb_func_at(rm, fi);
     uint8_t *fix = lb_fixnum_regs(g, f, &g->funcs[fi]);
     bool changed = false;
     for (int k = 0; k < f->nblocks; k++)
@@ -441,7 +399,7 @@ void lb_find_fixnum_returns(LbGen *g)
     bool changed = true;
     for (int round = 0; changed && round < FIX_MAX_ROUNDS; round++) {
         changed = false;
-        for (int fi = 0; fi < func_count(rm); fi++)
+        for (int fi = 0; fi < lb_func_count(rm); fi++)
             changed |= refute(g, fi);
     }
     if (changed) /* not settled: claim nothing */

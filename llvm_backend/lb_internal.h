@@ -212,6 +212,21 @@ void lb_find_result_free(LbGen *g);
 bool lb_wants_inner(const RirModule *rm, const RirFunc *f, int idx);
 bool lb_wants_twin(const LbGen *g, const RirFunc *f, int idx);
 
+/* The functions of a module to emit: its own, plus the entry if the
+ * module does not list it among them (it then takes the slot nfuncs). */
+static inline int lb_func_count(const RirModule *rm)
+{
+    for (int i = 0; i < rm->nfuncs; i++)
+        if (rm->funcs[i] == rm->entry)
+            return rm->nfuncs;
+    return rm->nfuncs + 1;
+}
+
+static inline const RirFunc *lb_func_at(const RirModule *rm, int i)
+{
+    return i < rm->nfuncs ? rm->funcs[i] : rm->entry;
+}
+
 /* Is region register reg of the function being emitted made lazily? */
 static inline bool lb_lazy_region(const LbGen *g, int reg)
 {
