@@ -43,6 +43,19 @@ const char *ir_ann_name(int64_t ann);
  * arena, which frees everything at once). */
 void *ir_grow(FeArena *a, void *old, int n, int *cap, size_t elem);
 
+/* What a built-in's new objects hold (ir/pass_escape.c's effect rows, for
+ * ir/pass_admit.c): nothing an argument reaches (IR_INIT_NONE: numbers,
+ * fresh strings, loads, stores through the barrier), its arguments or
+ * what they reach (IR_INIT_ARGS: cons, list, array, dict, atom, append,
+ * map ... and any built-in without a row), or arguments 1.. (IR_INIT_FILL:
+ * %pair-fill). */
+typedef enum { IR_INIT_NONE, IR_INIT_ARGS, IR_INIT_FILL } IrPrimInit;
+IrPrimInit ir_prim_init(int64_t id);
+/* True if the built-in's result is an immediate, an interned symbol, or a
+ * fresh object in the region it is given (never an argument or a part of
+ * one). */
+bool ir_prim_result_fresh(int64_t id);
+
 /* The passes of the pipeline (ir/passes.c lists them in order), one file
  * each: ir/pass_<name>.c. */
 void ir_pass_simplify(RirFunc *f);
@@ -53,5 +66,8 @@ void ir_pass_let_regions(RirFunc *f);   /* regions for what non-tail lets drop (
 /* Module pass (needs every function at once): guarded known calls of the
  * unit's own top-level functions (ir/pass_known_calls.c). */
 void ir_pass_known_calls(RirModule *m);
+/* Module pass: admission of the values constructors in %0 or the global
+ * region cannot prove outlive it (ir/pass_admit.c). */
+void ir_pass_admit(RirModule *m);
 
 #endif

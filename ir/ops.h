@@ -37,6 +37,7 @@ RIR_OP(CHECK_PARAM,  "check.param",  RF_MAYFAIL)         /* check.param %v, <ann
 /* regions */
 RIR_OP(REGION_NEW,   "region.new",   0)                  /* %r = region.new %parent */
 RIR_OP(REGION_EXIT,  "region.exit",  0)                  /* region.exit %r */
+RIR_OP(ADMIT,        "admit",        RF_ALLOC)           /* %d = admit %v in %r: v, or its repair, made safe to be held by an object of %r (ir/pass_admit.c) */
 RIR_OP(TRANSMIGRATE, "transmigrate", RF_ALLOC)           /* %d = transmigrate %v from %r1 to %r  (region2 = from, region = to) */
 RIR_OP(RETAIN,       "retain",       0)                  /* retain %r */
 RIR_OP(RELEASE,      "release",      0)                  /* release %r */

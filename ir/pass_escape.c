@@ -148,6 +148,33 @@ static PrimRow prim_row(int64_t id)
     return prim_rows[id];
 }
 
+/* For ir/pass_admit.c, from the same rows. */
+IrPrimInit ir_prim_init(int64_t id)
+{
+    switch ((PrimEffect)prim_row(id).effect) {
+    case PE_PURE: case PE_NUM_ALIAS: case PE_FRESH: case PE_RANGE: case PE_CAR: case PE_CDR:
+    case PE_CADR: case PE_CDDR: case PE_CADDR: case PE_INDEX: case PE_STORE:
+        return IR_INIT_NONE;   /* builds nothing that holds an argument (stores: the barrier) */
+    case PE_FILL:
+        return IR_INIT_FILL;
+    case PE_HOLD: case PE_CONS: case PE_LIST: case PE_LISTIFY: case PE_COPY: case PE_APPEND:
+    case PE_TAIL: case PE_CALLS: case PE_UNLISTED:
+        break;
+    }
+    return IR_INIT_ARGS;
+}
+
+bool ir_prim_result_fresh(int64_t id)
+{
+    switch ((PrimEffect)prim_row(id).effect) {
+    case PE_PURE: case PE_FRESH: case PE_RANGE: case PE_HOLD: case PE_CONS: case PE_LIST:
+    case PE_LISTIFY: case PE_COPY:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Loads and stores allocate nothing in their region (put!/push! grow the
  * container in its own region); numeric built-ins at most a Float box. */
 static bool prim_cheap(PrimRow row)
@@ -537,7 +564,7 @@ static void constraints(Esc *e, const RirInstr *in)
     case RIR_PRIM:
         prim_constraints(e, in);
         break;
-    case RIR_TRANSMIGRATE:
+    case RIR_TRANSMIGRATE: case RIR_ADMIT:
         unify(e, in->dst, a[0]);
         break;
     case RIR_RET:

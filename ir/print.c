@@ -195,6 +195,7 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         print_reg(out, arg(in, 0));
         break;
     case RIR_BOX_NEW:
+    case RIR_ADMIT:
         fputc(' ', out);
         print_reg(out, arg(in, 0));
         print_in_region(out, in);
@@ -226,6 +227,7 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         print_arglist(out, in, 1);
         print_in_region(out, in);
         if (in->flags & RIF_GUARDED) fputs(" guarded", out);
+        if (in->flags & RIF_ADMIT_RESULT) fputs(" admit", out);
         if (in->flags & RIF_TAIL) fputs(" tail", out);
         break;
     case RIR_PRIM:
@@ -300,7 +302,8 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
     }
     /* the CTRR escape class of an allocation site (set by ir/pass_escape.c),
      * so the placement decision can be read next to it */
-    if (in->escape != IR_ESC_UNSET && ir_instr_allocates(in) && in->op != RIR_TRANSMIGRATE)
+    if (in->escape != IR_ESC_UNSET && ir_instr_allocates(in) && in->op != RIR_TRANSMIGRATE &&
+        in->op != RIR_ADMIT)
         fprintf(out, "  ; escape=%s%s", ir_escape_name(in->escape),
                 (in->escape & IR_ESC_CHEAP) ? " cheap" : "");
 }

@@ -108,7 +108,7 @@ static void check_instr(VCtx *c, const RirInstr *in)
     case RIR_GLOBAL_SET: case RIR_GLOBAL_DEF: case RIR_CHECK_PARAM: case RIR_RET:
         want_args = 1, want_dst = 0;
         break;
-    case RIR_BOX_NEW:
+    case RIR_BOX_NEW: case RIR_ADMIT:
         want_args = 1, want_region = 1;
         break;
     case RIR_BOX_SET:

@@ -654,6 +654,12 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
     LLVMPositionBuilderAtEnd(g->b, other);
     LLVMValueRef ov = build_call(g, in, f, tail);
     if (tail) return true; /* both arms returned */
+    if (in->flags & RIF_ADMIT_RESULT) {
+        /* the caller relies on the known callee's result living in the
+         * region it was given (ir/pass_admit.c); another callee may not */
+        LLVMValueRef a[2] = { instr_region(g, in), ov };
+        ov = lb_rt_call(g, "omni_admit", a, 2);
+    }
     set(g, in->dst, join2(g, kv, known_end, ov, LLVMGetInsertBlock(g->b)));
     return false;
 }
@@ -953,6 +959,16 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         case RIR_BOX_NEW: {
             LLVMValueRef a[2] = { instr_region(g, in), val(g, in->args[0]) };
             set(g, in->dst, lb_rt_call(g, "omni_box_new", a, 2));
+            break;
+        }
+        case RIR_ADMIT: {
+            /* a proven fixnum needs no check (docs/CTRR.md, "Admission") */
+            if (g->fix_reg && reg_ok(g, in->args[0]) && g->fix_reg[in->args[0]]) {
+                set(g, in->dst, val(g, in->args[0]));
+                break;
+            }
+            LLVMValueRef a[2] = { instr_region(g, in), val(g, in->args[0]) };
+            set(g, in->dst, lb_rt_call(g, "omni_admit", a, 2));
             break;
         }
         case RIR_BOX_GET: {

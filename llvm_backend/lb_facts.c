@@ -354,7 +354,7 @@ static bool instr_result_free(const LbGen *g, const RirFunc *f, const uint8_t *f
         }
         return true;
     }
-    case RIR_BOX_NEW: case RIR_CLOSURE_NEW: case RIR_TRANSMIGRATE:
+    case RIR_BOX_NEW: case RIR_CLOSURE_NEW: case RIR_TRANSMIGRATE: case RIR_ADMIT:
         return !in0;
     default:
         return true;

@@ -100,7 +100,7 @@ static bool makes_fixnum(const LbGen *g, const RirFunc *f, const LbFunc *lf, con
     switch ((RirOp)in->op) {
     case RIR_CONST:
         return (in->imm & 1) != 0;
-    case RIR_MOV:
+    case RIR_MOV: case RIR_ADMIT: /* a fixnum is admitted as it is */
         return in->nargs == 1 && reg_in(f, in->args[0]) && fix[in->args[0]];
     case RIR_PARAM:
         return !f->is_entry && (param_checked_int(lf, in->imm) ||

@@ -55,6 +55,7 @@ static const struct { const char *name, *sig; int flags; } rt_fns[] = {
     { "omni_region_tether",     "v:p", 0 },
     { "omni_region_untether",   "v:p", 0 },
     { "omni_transmigrate",      "i:ipp", 0 },
+    { "omni_admit",             "i:pi", 0 },
     { "omni_region_carry",      "p:ppip", 0 },
     { "omni_region_leave",      "v:ppip", 0 },
     { "omni_err_arity",         "v:pii", NR },

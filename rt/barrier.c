@@ -106,10 +106,10 @@ static void consider(Scan *s, OVal v)
 
 static void visit_slot(OVal *slot, void *ctx) { consider(ctx, *slot); }
 
-void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner_r)
+/* The repair of an edge from an object of `to` to v (v's region does not
+ * outlive `to`): the value to store. */
+static OVal repair(OVal v, Region *to)
 {
-    (void)owner, (void)vr;
-    Region *to = owner_r ? owner_r : omni_region_global();
     Scan s = { .to = to };
     consider(&s, v);
     while (s.nstack) {
@@ -120,17 +120,32 @@ void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner
         if (omni_types[t].trace)
             omni_types[t].trace(o, visit_slot, &s);
     }
+    OVal out = v;
     if (s.mutable_found) {
         /* keep identity: the source regions stay alive, v is stored as is */
         for (size_t i = 0; i < s.nregs; i++) {
             omni_region_retain(s.regs[i]);
             s.regs[i]->escape_repair_count++;
         }
-        *slot = v;
     } else {
-        *slot = omni_transmigrate_into(v, to);
+        out = omni_transmigrate_into(v, to);
     }
     free(s.seen);
     free(s.stack);
     free(s.regs);
+    return out;
+}
+
+void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner_r)
+{
+    (void)owner, (void)vr;
+    *slot = repair(v, owner_r ? owner_r : omni_region_global());
+}
+
+/* Admission (the compiler's `admit`, hot.c omni_admit): v is about to be
+ * written into a new object of r by its constructor, and its region does
+ * not outlive r.  An initialising store is a store: the same repair. */
+OVal omni_admit_slow(Region *r, OVal v)
+{
+    return repair(v, r ? r : omni_region_global());
 }

@@ -102,6 +102,21 @@ void omni_store(OVal owner, OVal *slot, OVal v)
     *slot = v;
 }
 
+/* Admission: v is about to become a field of a new object of r (the
+ * compiler's `admit`, ir/pass_admit.c: a constructor placed in %0 or the
+ * global region given a value it cannot prove outlives that region).
+ * Returns v when it is an immediate, static, or lives in a region that
+ * outlives r; else its repair (barrier.c), exactly as a store would. */
+OVal omni_admit(Region *r, OVal v)
+{
+    if (omni_is_ref(v)) {
+        Region *vr = omni_region_of_inline(v);
+        if (vr && vr != r && !vr->immortal && __builtin_expect(!omni_region_outlives_inline(vr, r), 0))
+            return omni_admit_slow(r, v);
+    }
+    return v;
+}
+
 /* get / put! on an array with an Int index in range, inline; everything
  * else (dicts, lists, strings, defaults, errors) in rt/b_coll.c.  The
  * store goes through the barrier like every other. */

@@ -311,6 +311,9 @@ void  omni_box_set(OVal box, OVal v);                /* through the store barrie
 /* Store barrier: every pointer store into a heap object or global slot.
  * `owner` is the object written into (0 for a global slot). */
 void  omni_store(OVal owner, OVal *slot, OVal v);
+/* Admission: v, or its repair, safe to become a field of a new object of r
+ * (the compiler's `admit`; docs/CTRR.md, "The invariant"). */
+OVal  omni_admit(Region *r, OVal v);
 OVal  omni_global_get(OVal *slot, const OmniLoc *loc); /* unbound check */
 void  omni_global_set(OVal *slot, OVal v, const OmniLoc *loc); /* set!: must be bound */
 void  omni_global_def(OVal *slot, OVal v);

@@ -396,5 +396,7 @@ Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args)
 /* The store barrier's repair: called by omni_store when v's region does not
  * outlive the owner's.  Stores the repaired value in *slot. */
 void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner_r);
+/* The slow path of omni_admit (hot.c): v repaired for an object of r. */
+OVal omni_admit_slow(Region *r, OVal v);
 
 #endif
