@@ -51,10 +51,13 @@ void *ir_grow(FeArena *a, void *old, int n, int *cap, size_t elem);
  * %pair-fill). */
 typedef enum { IR_INIT_NONE, IR_INIT_ARGS, IR_INIT_FILL } IrPrimInit;
 IrPrimInit ir_prim_init(int64_t id);
-/* True if the built-in's result is an immediate, an interned symbol, or a
- * fresh object in the region it is given (never an argument or a part of
- * one). */
-bool ir_prim_result_fresh(int64_t id);
+/* What a built-in's result may be (same rows): an immediate, an interned
+ * symbol or a fresh object in the region it is given (IR_RES_FRESH); that,
+ * or a part of argument 0 (IR_RES_PART0: car, cdr, a list's tail); that, or
+ * any argument or part of one (IR_RES_ARGS: get, deref, append, foldl,
+ * reset!, (+ x) ...); anything (IR_RES_UNKNOWN: no row). */
+typedef enum { IR_RES_FRESH, IR_RES_PART0, IR_RES_ARGS, IR_RES_UNKNOWN } IrPrimResult;
+IrPrimResult ir_prim_result(int64_t id);
 
 /* The passes of the pipeline (ir/passes.c lists them in order), one file
  * each: ir/pass_<name>.c. */
@@ -66,8 +69,8 @@ void ir_pass_let_regions(RirFunc *f);   /* regions for what non-tail lets drop (
 /* Module pass (needs every function at once): guarded known calls of the
  * unit's own top-level functions (ir/pass_known_calls.c). */
 void ir_pass_known_calls(RirModule *m);
-/* Module pass: admission of the values constructors in %0 or the global
- * region cannot prove outlive it (ir/pass_admit.c). */
-void ir_pass_admit(RirModule *m);
+/* Admission of the values that constructors in %0 or the global region,
+ * calls and returns cannot prove live long enough (ir/pass_admit.c). */
+void ir_pass_admit(RirFunc *f);
 
 #endif

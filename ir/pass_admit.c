@@ -1,116 +1,192 @@
-/* pass_admit.c — admission: the initialising stores of constructors whose
- * object outlives the activation.
+/* pass_admit.c — admission: the edges no store barrier sees.
  *
- * The invariant (docs/CTRR.md, "The invariant"): an object of region R
- * holds only immediates, static data, pointers into regions that outlive
- * R, or pointers counted by Region-RC.  A constructor (cons, list, array,
- * dict, atom, box.new, closure.new, append, map ...) writes its fields
- * without the store barrier.  Placed in the activation's own regions (%s,
- * a let's %L, a loop's %k) that is safe for any value the activation can
- * name: whatever was made outside the activation outlives it, and what it
- * made itself is placed by the escape classes together with the objects
- * holding it.  Placed in %0 or in the global region, the object outlives
- * the activation, and a value whose region is not known (a parameter, a
- * captured value, a global's value, a call result, anything loaded from
- * them) may live in a region that dies first: the field would dangle.
+ * The invariant (docs/CTRR.md, "The invariant"): a value held by an object
+ * of region R — and a value handed to a call as an argument, or returned
+ * — lives at least as long as R (it is an immediate, static data, or in a
+ * region that outlives R, or one kept alive by a count that outlives R).
+ * Stores into existing objects go through the barrier (rt/hot.c
+ * omni_store).  Three kinds of edges do not, and this pass covers them:
  *
- * So every such operand the pass cannot prove safe is passed through
- * `%t = admit %v in %r` before the constructor, which uses %t instead.
- * At run time (rt/hot.c omni_admit) an immediate, static data or a value
- * in a region that outlives %r is returned as it is (one compare in the
- * common cases), anything else is repaired exactly like a store through
- * the barrier (rt/barrier.c): transmigrated into %r when what it reaches
- * there is immutable, else its regions are retained.
+ *  1. initialising stores: a constructor (cons, list, array, dict, atom,
+ *     box.new, closure.new, append, map ...) placed in %0 or in the global
+ *     region writes its fields directly;
+ *  2. calls: the lifetime calling convention says that the callee value
+ *     and every argument of a call given result region C live at least as
+ *     long as C (so a callee may take its parameters, its closure and what
+ *     they hold as living as long as its %0);
+ *  3. returns: a function's result lives at least as long as its %0 (so a
+ *     caller may take a call's result as living as long as the region it
+ *     gave the call).
  *
- * Proven (no admit): constants; an object allocated in %r itself or in
- * the global region; an admitted value; the result of an allocating
- * built-in whose result is fresh (ir_prim_result_fresh) made in %r or the
- * global region; the result of a known call given %r whose callee is
- * fresh-result.  A function is fresh-result when everything it returns is
- * proven relative to its own %0 and its tail calls go to fresh-result
- * functions directly: its result then lives in the region it is given or
- * one that outlives it.  That is a greatest fixpoint over the module.  A
- * guarded call.known relied on this way is flagged RIF_ADMIT_RESULT: when
- * its guard fails (the global was redefined), the ordinary call's result
- * is admitted by the backend, so the fact holds on both arms.
+ * A constructor placed in one of the activation's own regions (%s, a let's
+ * %L, a loop's %k) needs nothing: whatever the activation can name lives
+ * at least as long as its own regions (parameters and call results by the
+ * convention, its own values by the escape classes that place holders
+ * with what they hold).
+ *
+ * Each operand of those three kinds that the pass cannot prove is passed
+ * through `%t = admit %v in %r` first, and %t is used instead.  At run time
+ * (rt/hot.c omni_admit) an immediate, static data or a value in a region
+ * that outlives %r in the region tree is returned as it is — a compare or
+ * two — and anything else is repaired exactly as a store would be
+ * (rt/barrier.c): transmigrated into %r when what it reaches there is
+ * immutable, else its regions are retained.
+ *
+ * The proof is a lifetime bound per register: the youngest region of the
+ * function's region tree (static < global < %0 < %s, %k < %L ...) the
+ * value is known to outlive, or unknown.  Constants are static; a global's
+ * value is global; a parameter, `self` and a captured value outlive %0
+ * (convention); an object made in region A, a call given A, an admit into
+ * A outlive A; a field loaded from an object outlives what the object
+ * outlives (the invariant); a value that may be any of several (an if's
+ * result, a loop variable, `get` with a default) takes the meet of their
+ * bounds.  Registers written more than once get the meet over all their
+ * definitions: a greatest fixpoint.  v is proven for region P when its
+ * bound is P or an ancestor of P.
  */
 #include <stdlib.h>
 
 #include "ir_internal.h"
 
+/* Bounds: a region register of f (>= 0; 0 is %0), or one of these. */
+enum { B_TOP = -1, B_STATIC = -2, B_GLOBAL = -3, B_UNKNOWN = -4 };
+
 typedef struct Ad {
-    const RirModule *m;
-    uint8_t *fresh;       /* per function: fresh-result (greatest fixpoint) */
-    int nregs;            /* registers of the function being rewritten before its admits */
+    RirFunc *f;
+    RirInstr **defs;   /* single definitions (region registers' parents) */
+    int32_t *parent;   /* per region register: the bound of its parent region, or B_UNKNOWN */
+    int32_t *bound;    /* per value register */
+    int32_t *left;     /* per value register: stamp of the region.leave that moved it to %0 */
+    int stamp;         /* the current block's stamp */
+    int nregs;
 } Ad;
 
-static int norm(int r) { return r < 0 ? 0 : r; }
+static bool is_region(const Ad *a, int r) { return r >= 0 && r < a->nregs && a->f->reg_kind[r] == RK_REGION; }
 
-/* Does region register r of f hold the global region? */
-static bool is_global_reg(const RirFunc *f, RirInstr **defs, int r)
+/* The bound of region operand r (-1 is %0). */
+static int region_bound(const Ad *a, int r)
 {
+    if (r < 0)
+        r = 0;
     if (r == 0)
-        return f->is_entry; /* the entry runs with the global region as %0 */
-    return r > 0 && r < f->nregs && defs[r] && defs[r]->op == RIR_REGION_GLOBAL;
+        return a->f->is_entry ? B_GLOBAL : 0;
+    if (!is_region(a, r))
+        return B_UNKNOWN;
+    const RirInstr *d = a->defs[r];
+    if (d && d->op == RIR_REGION_GLOBAL)
+        return B_GLOBAL;
+    return r;
 }
 
-/* Does an object of region register `have` outlive one of `want`? */
-static bool region_ok(const RirFunc *f, RirInstr **defs, int have, int want)
+/* Does a value that outlives region x outlive region y (x ancestor-or-self of y)? */
+static bool outlives(const Ad *a, int x, int y)
 {
-    have = norm(have), want = norm(want);
-    return have == want || is_global_reg(f, defs, have);
-}
-
-/* Is register v, where it is read, provably an immediate, static, or in a
- * region that outlives region register P?  mark: flag the guarded calls
- * relied on. */
-static bool proven(Ad *a, const RirFunc *f, RirInstr **defs, int v, int P, bool mark, int depth)
-{
-    if (v <= 0 || v >= f->nregs || depth > 32)
+    if (x == B_TOP || x == B_STATIC || y == B_TOP)
+        return true;
+    if (x == B_UNKNOWN || y == B_UNKNOWN || y == B_STATIC)
         return false;
-    RirInstr *d = defs[v];
-    if (!d)
-        return false; /* several definitions (an if's result, a loop variable) or none */
-    switch ((RirOp)d->op) {
+    if (x == B_GLOBAL)
+        return true;
+    for (int depth = 0; depth < 64 && y >= 0; depth++) {
+        if (x == y)
+            return true;
+        if (y == 0)
+            return false;
+        y = a->parent[y];
+    }
+    return false;
+}
+
+/* A bound both x and y respect: the younger of the two, if one outlives the other. */
+static int meet(const Ad *a, int x, int y)
+{
+    if (outlives(a, x, y))
+        return y;
+    if (outlives(a, y, x))
+        return x;
+    return B_UNKNOWN;
+}
+
+static int bound_of(const Ad *a, int v)
+{
+    if (v < 0 || v >= a->nregs || a->f->reg_kind[v] != RK_VALUE)
+        return B_UNKNOWN;
+    return a->bound[v];
+}
+
+/* The bound instruction `in` gives the register it writes. */
+static int instr_bound(const Ad *a, const RirInstr *in)
+{
+    switch ((RirOp)in->op) {
     case RIR_CONST: case RIR_CONST_FLOAT: case RIR_CONST_STR: case RIR_CONST_SYM:
     case RIR_CONST_DATUM:
-        return true;
-    case RIR_MOV:
-        return d->nargs == 1 && proven(a, f, defs, d->args[0], P, mark, depth + 1);
+        return B_STATIC;
+    case RIR_MOV: case RIR_BOX_GET:
+        return in->nargs == 1 ? bound_of(a, in->args[0]) : B_UNKNOWN;
+    case RIR_PARAM: case RIR_SELF: case RIR_ENV_REF:
+        return a->f->is_entry ? B_UNKNOWN : 0; /* the calling convention */
+    case RIR_GLOBAL_GET:
+        /* the barrier keeps what a global holds in the global region or in
+         * regions it retains, which are never released (docs/CTRR.md) */
+        return B_GLOBAL;
     case RIR_BOX_NEW: case RIR_CLOSURE_NEW: case RIR_TRANSMIGRATE: case RIR_ADMIT:
-        return region_ok(f, defs, d->region, P);
-    case RIR_PRIM:
-        if (!ir_prim_result_fresh(d->imm))
-            return false;
-        return !ir_instr_allocates(d) || region_ok(f, defs, d->region, P);
-    case RIR_CALL_KNOWN:
-        if ((d->flags & RIF_TAIL) || d->imm < 0 || d->imm >= a->m->nfuncs || !a->fresh[d->imm] ||
-            !region_ok(f, defs, d->region, P))
-            return false;
-        if (mark && (d->flags & RIF_GUARDED))
-            d->flags |= RIF_ADMIT_RESULT;
-        return true;
+        return region_bound(a, in->region);
+    case RIR_CALL: case RIR_CALL_KNOWN:
+        return region_bound(a, (in->flags & RIF_TAIL) ? 0 : in->region);
+    case RIR_PRIM: {
+        int b = ir_instr_allocates(in) ? region_bound(a, in->region) : B_STATIC;
+        switch (ir_prim_result(in->imm)) {
+        case IR_RES_FRESH:
+            return b;
+        case IR_RES_PART0:
+            return in->nargs > 0 ? meet(a, b, bound_of(a, in->args[0])) : b;
+        case IR_RES_ARGS:
+            for (int k = 0; k < in->nargs; k++)
+                b = meet(a, b, bound_of(a, in->args[k]));
+            return b;
+        case IR_RES_UNKNOWN:
+            break;
+        }
+        return B_UNKNOWN;
+    }
     default:
-        return false; /* parameters, captures, globals, loads, unknown calls */
+        return B_UNKNOWN;
     }
 }
 
-/* One fixpoint step for f: is it still fresh-result? */
-static bool still_fresh(Ad *a, const RirFunc *f, RirInstr **defs)
+/* The greatest fixpoint of the bounds of f's value registers. */
+static void compute_bounds(Ad *a)
 {
-    for (int bi = 0; bi < f->nblocks; bi++) {
-        const RirBlock *b = f->blocks[bi];
-        for (int i = 0; i < b->n; i++) {
-            const RirInstr *in = &b->instrs[i];
-            if (in->op == RIR_RET && !proven(a, f, defs, in->nargs ? in->args[0] : -1, 0, false, 0))
-                return false;
-            if ((in->op == RIR_CALL || in->op == RIR_CALL_KNOWN) && (in->flags & RIF_TAIL) &&
-                (in->op == RIR_CALL || (in->flags & RIF_GUARDED) || in->imm < 0 ||
-                 in->imm >= a->m->nfuncs || !a->fresh[in->imm]))
-                return false;
-        }
+    RirFunc *f = a->f;
+    for (int r = 0; r < a->nregs; r++) {
+        a->bound[r] = f->reg_kind[r] == RK_VALUE ? B_TOP : B_UNKNOWN;
+        a->parent[r] = B_UNKNOWN;
     }
-    return true;
+    /* the region tree: each local region's parent from its region.new */
+    for (int bi = 0; bi < f->nblocks; bi++)
+        for (int i = 0; i < f->blocks[bi]->n; i++) {
+            const RirInstr *in = &f->blocks[bi]->instrs[i];
+            if (in->op == RIR_REGION_NEW && is_region(a, in->dst) && in->dst > 0) {
+                int p = region_bound(a, in->region);
+                a->parent[in->dst] = p >= 0 && p != in->dst ? p : B_UNKNOWN;
+            }
+        }
+    /* a value register never written keeps TOP: never read either */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int bi = 0; bi < f->nblocks; bi++)
+            for (int i = 0; i < f->blocks[bi]->n; i++) {
+                const RirInstr *in = &f->blocks[bi]->instrs[i];
+                int d = in->dst;
+                if (d < 0 || d >= a->nregs || f->reg_kind[d] != RK_VALUE)
+                    continue;
+                int nb = meet(a, a->bound[d], instr_bound(a, in));
+                if (nb != a->bound[d]) {
+                    a->bound[d] = nb;
+                    changed = true;
+                }
+            }
+    }
 }
 
 /* The operands of allocation site `in` that its new object may hold. */
@@ -131,130 +207,133 @@ static bool holds_operand(const RirInstr *in, int k)
     }
 }
 
-/* Does site `in` need admission of operand k (region P)?  Flags the
- * guarded calls relied on. */
-static bool needs_admit(Ad *a, const RirFunc *f, RirInstr **defs, const RirInstr *in, int k, int P)
+/* The region operand k of `in` must be admitted into, or -2 if none:
+ * the rules 1-3 of the header. */
+static int admit_region(const Ad *a, const RirInstr *in, int k)
+{
+    const RirFunc *f = a->f;
+    switch ((RirOp)in->op) {
+    case RIR_RET:
+        return f->is_entry ? -2 : 0;
+    case RIR_CALL: case RIR_CALL_KNOWN:
+        return (in->flags & RIF_TAIL) || in->region < 0 ? 0 : in->region;
+    default:
+        break;
+    }
+    if (!ir_instr_allocates(in) || in->op == RIR_TRANSMIGRATE || in->op == RIR_ADMIT)
+        return -2;
+    int rb = region_bound(a, in->region);
+    bool outer = rb == B_GLOBAL || rb == 0;
+    /* built-ins that call functions hand them their region and what the
+     * sequences hold: the calling convention, wherever they are placed */
+    bool calls = in->op == RIR_PRIM && (ir_builtins[in->imm].flags & OBF_CALLS);
+    if ((!outer && !calls) || (!calls && !holds_operand(in, k)))
+        return -2;
+    return in->region < 0 ? 0 : in->region;
+}
+
+/* Walking a block: region.leave %k to %0 (args) has just moved its
+ * arguments to %0 for the loop's kept self call (docs/CTRR.md, "Loops");
+ * what they hold outside %k lives as long as %k does, so at least as long
+ * as %0. */
+static void note_leave(Ad *a, const RirInstr *in)
+{
+    if (in->op != RIR_REGION_LEAVE || in->region2 > 0)
+        return;
+    for (int k = 0; k < in->nargs; k++)
+        if (in->args[k] > 0 && in->args[k] < a->nregs)
+            a->left[in->args[k]] = a->stamp;
+}
+
+static bool needs_admit(const Ad *a, const RirInstr *in, int k, int *P)
 {
     int v = in->args[k];
-    if (!holds_operand(in, k) || v <= 0 || v >= a->nregs || f->reg_kind[v] != RK_VALUE)
+    if (v <= 0 || v >= a->nregs || a->f->reg_kind[v] != RK_VALUE)
+        return false;
+    if ((in->flags & RIF_SELFTAIL) && k > 0 && a->left[v] == a->stamp)
+        return false;
+    int r = admit_region(a, in, k);
+    if (r == -2)
         return false;
     for (int j = 0; j < k; j++)
-        if (in->args[j] == v && holds_operand(in, j))
-            return false; /* one admit per value and site */
-    return !proven(a, f, defs, v, P, true, 0);
+        if (in->args[j] == v && admit_region(a, in, j) == r)
+            return false; /* one admit per value, region and instruction */
+    *P = r;
+    return !outlives(a, bound_of(a, v), region_bound(a, r));
 }
 
-/* The region an allocation site outside the activation's own regions
- * allocates in (its register), or -1 for the activation's own. */
-static int outer_region(const RirFunc *f, RirInstr **defs, const RirInstr *in)
+static void admit_func(RirFunc *f)
 {
-    if (!ir_instr_allocates(in) || in->op == RIR_TRANSMIGRATE || in->op == RIR_ADMIT)
-        return -1;
-    int P = norm(in->region);
-    return P == 0 || is_global_reg(f, defs, P) ? P : -1;
-}
-
-static void admit_func(Ad *a, RirFunc *f)
-{
-    RirInstr **defs = ir_single_defs(f);
-    a->nregs = f->nregs; /* an admit's own register is never admitted again */
-    /* decide everything first (defs point into the blocks), then rebuild
-     * each block that gets admits once: linear in the function */
-    int nblocks = f->nblocks;
-    int *count = ir_xcalloc((size_t)nblocks + 1, sizeof *count, "admission");
-    uint8_t **need = ir_xcalloc((size_t)nblocks + 1, sizeof *need, "admission");
-    for (int bi = 0; bi < nblocks; bi++) {
+    Ad a = { .f = f, .nregs = f->nregs };
+    a.defs = ir_single_defs(f);
+    a.parent = ir_xcalloc((size_t)f->nregs + 1, sizeof *a.parent, "admission");
+    a.bound = ir_xcalloc((size_t)f->nregs + 1, sizeof *a.bound, "admission");
+    a.left = ir_xcalloc((size_t)f->nregs + 1, sizeof *a.left, "admission");
+    compute_bounds(&a);
+    for (int bi = 0; bi < f->nblocks; bi++) {
         RirBlock *b = f->blocks[bi];
-        for (int i = 0; i < b->n; i++) {
-            RirInstr *in = &b->instrs[i];
-            int P = outer_region(f, defs, in);
-            if (P < 0)
-                continue;
-            for (int k = 0; k < in->nargs; k++)
-                if (needs_admit(a, f, defs, in, k, P)) {
-                    if (!need[bi])
-                        need[bi] = ir_xcalloc((size_t)b->n, 1, "admission");
-                    need[bi][i] = 1;
-                    count[bi]++;
-                }
+        int need = 0, P;
+        a.stamp = 2 * bi + 1;
+        for (int i = 0; i < b->n && !need; i++) {
+            for (int k = 0; k < b->instrs[i].nargs && !need; k++)
+                need = needs_admit(&a, &b->instrs[i], k, &P);
+            note_leave(&a, &b->instrs[i]);
         }
-    }
-    for (int bi = 0; bi < nblocks; bi++) {
-        if (!count[bi])
+        if (!need)
             continue;
-        RirBlock *b = f->blocks[bi];
+        /* rebuild the block once: linear in its size */
         int n = b->n;
         RirInstr *old = b->instrs;
         b->instrs = NULL, b->n = 0, b->cap = 0;
-        /* admits made in this block: a value written once (its one
-         * definition dominates every read) is admitted once per region */
-        int (*made)[3] = ir_xcalloc((size_t)count[bi] + 1, sizeof *made, "admission");
-        int nmade = 0;
+        /* admits made in this block, reused for a value written once (its
+         * one definition dominates every read) and the same region */
+        int (*made)[3] = NULL;
+        int nmade = 0, capmade = 0;
+        a.stamp = 2 * bi + 2;
         for (int i = 0; i < n; i++) {
             RirInstr *in = &old[i];
-            if (need[bi][i]) {
-                int P = outer_region(f, defs, in);
-                for (int k = 0; k < in->nargs; k++) {
-                    if (!needs_admit(a, f, defs, in, k, P))
-                        continue;
-                    int v = in->args[k], t = -1;
-                    for (int m = 0; m < nmade && t < 0; m++)
-                        if (made[m][0] == v && made[m][1] == P)
-                            t = made[m][2];
-                    if (t >= 0) {
-                        for (int j = k; j < in->nargs; j++)
-                            if (in->args[j] == v && holds_operand(in, j))
-                                in->args[j] = t;
-                        continue;
-                    }
+            for (int k = 0; k < in->nargs; k++) {
+                if (!needs_admit(&a, in, k, &P))
+                    continue;
+                int v = in->args[k], t = -1;
+                for (int m = 0; m < nmade && t < 0; m++)
+                    if (made[m][0] == v && made[m][1] == P)
+                        t = made[m][2];
+                if (t < 0) {
                     int32_t arg[1] = { v };
                     RirInstr ad = ir_instr(RIR_ADMIT, in->span);
-                    ad.dst = ir_new_reg(f, RK_VALUE);
+                    ad.dst = t = ir_new_reg(f, RK_VALUE);
                     ad.region = P;
                     ad.args = arg;
                     ad.nargs = 1;
                     ir_emit(f, b, &ad);
-                    if (defs[v]) {
-                        made[nmade][0] = v, made[nmade][1] = P, made[nmade][2] = ad.dst;
+                    if (a.defs[v]) {
+                        if (nmade == capmade) {
+                            capmade = capmade ? 2 * capmade : 8;
+                            made = ir_xrealloc(made, (size_t)capmade * sizeof *made, "admission");
+                        }
+                        made[nmade][0] = v, made[nmade][1] = P, made[nmade][2] = t;
                         nmade++;
                     }
-                    for (int j = k; j < in->nargs; j++)
-                        if (in->args[j] == v && holds_operand(in, j))
-                            in->args[j] = ad.dst;
                 }
+                for (int j = k; j < in->nargs; j++)
+                    if (in->args[j] == v && admit_region(&a, in, j) == P)
+                        in->args[j] = t;
             }
+            note_leave(&a, in);
             RirInstr copy = *in;
             RirInstr *e = ir_emit(f, b, &copy);
             e->args = in->args; /* keep the operand array (already in the arena) */
         }
         free(made);
-        free(need[bi]);
     }
-    free(need);
-    free(count);
-    free(defs);
+    free(a.bound);
+    free(a.left);
+    free(a.parent);
+    free(a.defs);
 }
 
-void ir_pass_admit(RirModule *m)
+void ir_pass_admit(RirFunc *f)
 {
-    Ad a = { .m = m, .fresh = ir_xcalloc((size_t)m->nfuncs + 1, 1, "admission") };
-    RirInstr ***defs = ir_xcalloc((size_t)m->nfuncs + 1, sizeof *defs, "admission");
-    for (int i = 0; i < m->nfuncs; i++) {
-        a.fresh[i] = !m->funcs[i]->is_entry;
-        defs[i] = ir_single_defs(m->funcs[i]);
-    }
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (int i = 0; i < m->nfuncs; i++)
-            if (a.fresh[i] && !still_fresh(&a, m->funcs[i], defs[i])) {
-                a.fresh[i] = 0;
-                changed = true;
-            }
-    }
-    for (int i = 0; i < m->nfuncs; i++)
-        free(defs[i]);
-    free(defs);
-    for (int i = 0; i < m->nfuncs; i++)
-        admit_func(&a, m->funcs[i]);
-    free(a.fresh);
+    admit_func(f);
 }

@@ -164,15 +164,27 @@ IrPrimInit ir_prim_init(int64_t id)
     return IR_INIT_ARGS;
 }
 
-bool ir_prim_result_fresh(int64_t id)
+IrPrimResult ir_prim_result(int64_t id)
 {
-    switch ((PrimEffect)prim_row(id).effect) {
+    /* map and filter build new list cells in their region (what the cells
+     * hold is whatever the function returns) */
+    if (id == OMNI_BI_map || id == OMNI_BI_filter)
+        return IR_RES_FRESH;
+    PrimRow row = prim_row(id);
+    if (row.flags & PR_RESULT_ARG1)
+        return IR_RES_ARGS;
+    switch ((PrimEffect)row.effect) {
     case PE_PURE: case PE_FRESH: case PE_RANGE: case PE_HOLD: case PE_CONS: case PE_LIST:
-    case PE_LISTIFY: case PE_COPY:
-        return true;
-    default:
-        return false;
+    case PE_LISTIFY: case PE_COPY: case PE_STORE:
+        return IR_RES_FRESH;
+    case PE_CAR: case PE_CDR: case PE_CADR: case PE_CDDR: case PE_CADDR: case PE_TAIL:
+        return IR_RES_PART0;
+    case PE_NUM_ALIAS: case PE_INDEX: case PE_APPEND: case PE_FILL: case PE_CALLS:
+        return IR_RES_ARGS;
+    case PE_UNLISTED:
+        break;
     }
+    return IR_RES_UNKNOWN;
 }
 
 /* Loads and stores allocate nothing in their region (put!/push! grow the

@@ -38,7 +38,7 @@ static const IrPass pipeline[] = {
     { "region-place",  ir_pass_region_place, NULL },   /* CTRR: a region for every allocation site and call */
     { "let-regions",   ir_pass_let_regions, NULL },    /* CTRR: what a non-tail let drops dies with the let */
     { "transmigrate",  ir_pass_transmigrate, NULL },   /* CTRR: repair values leaving for %0 (docs/CTRR.md) */
-    { "admit",         NULL, ir_pass_admit },          /* CTRR: constructors in %0 / global admit unproven fields */
+    { "admit",         ir_pass_admit, NULL },          /* CTRR: unproven fields, arguments and results are admitted */
     { "alloc-order",   ir_pass_alloc_order, NULL },    /* list cells allocated before the calls filling them */
 };
 

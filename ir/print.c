@@ -227,7 +227,6 @@ static void print_instr_body(FILE *out, const RirModule *m, const RirInstr *in)
         print_arglist(out, in, 1);
         print_in_region(out, in);
         if (in->flags & RIF_GUARDED) fputs(" guarded", out);
-        if (in->flags & RIF_ADMIT_RESULT) fputs(" admit", out);
         if (in->flags & RIF_TAIL) fputs(" tail", out);
         break;
     case RIR_PRIM:

@@ -48,10 +48,7 @@ enum { RIF_GUARDED = 2 };
  * it; RIF_SELFTAIL marks the guarded self tail call kept for the case
  * where the guard fails (its arguments are the loop's carried values). */
 enum { RIF_BACKEDGE = 4, RIF_SELFTAIL = 8 };
-/* ir/pass_admit.c: a guarded call.known whose result is relied on to live
- * in its result region (the callee is fresh-result): when the guard fails,
- * the ordinary call's result is admitted into that region (printed "admit"). */
-enum { RIF_ADMIT_RESULT = 16 };
+
 
 typedef struct RirInstr {
     uint16_t op;        /* RirOp */

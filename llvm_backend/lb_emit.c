@@ -654,12 +654,7 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
     LLVMPositionBuilderAtEnd(g->b, other);
     LLVMValueRef ov = build_call(g, in, f, tail);
     if (tail) return true; /* both arms returned */
-    if (in->flags & RIF_ADMIT_RESULT) {
-        /* the caller relies on the known callee's result living in the
-         * region it was given (ir/pass_admit.c); another callee may not */
-        LLVMValueRef a[2] = { instr_region(g, in), ov };
-        ov = lb_rt_call(g, "omni_admit", a, 2);
-    }
+
     set(g, in->dst, join2(g, kv, known_end, ov, LLVMGetInsertBlock(g->b)));
     return false;
 }

@@ -845,8 +845,7 @@ START_TEST(test_lower_closure)
     HAS(t, "fn @adder(%0: region, n: 1, rest: no, free: 0) display \"adder\"\n"
            "bb0:\n"
            "  %1 = param 0\n"
-           "  %3 = admit %1 in %0\n"
-           "  %2 = closure.new @lambda(%3) in %0\n"
+           "  %2 = closure.new @lambda(%1) in %0\n"
            "  ret %2\n");
     HAS(t, "fn @lambda(%0: region, n: 1, rest: no, free: 1) display \"lambda\"\n"
            "bb0:\n"
@@ -952,8 +951,7 @@ START_TEST(test_lower_params)
     free(t);
     /* a captured and assigned parameter is boxed at entry */
     t = lower_src("(define (f x) (fn [] (set! x 1)))");
-    HAS(t, "  %1 = param 0\n  %4 = admit %1 in %0\n  %2 = box.new %4 in %0\n"
-           "  %3 = closure.new @lambda(%2) in %0\n");
+    HAS(t, "  %1 = param 0\n  %2 = box.new %1 in %0\n  %3 = closure.new @lambda(%2) in %0\n");
     free(t);
 }
 END_TEST
