@@ -571,6 +571,16 @@ static void constraints(Esc *e, const RirInstr *in)
          * and shares its result region, so it and its arguments escape */
         for (int i = 0; i < in->nargs; i++)
             mark(e, a[i], tail ? EB_RETURN : EB_ARG);
+        /* a known callee's summary: an argument it may store in a global
+         * is allocated there (no copy by the barrier, and eq? with what the
+         * global holds stays true); if the guard fails the barrier repairs */
+        if (in->op == RIR_CALL_KNOWN && in->imm >= 0 && in->imm < e->f->module->nfuncs) {
+            const RirFunc *g = e->f->module->funcs[in->imm];
+            int np = g->nparams + (g->has_rest ? 1 : 0);
+            for (int i = 1; i < in->nargs && g->param_global; i++)
+                if (g->param_global[i - 1 < np ? i - 1 : np - 1])
+                    mark(e, a[i], EB_GLOBAL);
+        }
         break;
     }
     case RIR_PRIM:
@@ -920,6 +930,54 @@ void ir_pass_escape(RirFunc *f)
     }
     uses_free(&u);
     esc_free(&e);
+}
+
+/* f's parameter summary from its solved classes; true if it changed. */
+static bool summarise(RirFunc *f)
+{
+    int np = f->nparams + (f->has_rest ? 1 : 0);
+    if (np == 0 || f->is_entry)
+        return false;
+    Esc e;
+    esc_build(&e, f);
+    esc_solve(&e);
+    bool changed = false;
+    if (!f->param_global)
+        f->param_global = fe_alloc(f->module->arena, (size_t)np);
+    for (int bi = 0; bi < f->nblocks; bi++) {
+        const RirBlock *b = f->blocks[bi];
+        for (int i = 0; i < b->n; i++) {
+            const RirInstr *in = &b->instrs[i];
+            if (in->op != RIR_PARAM || in->imm < 0 || in->imm >= np || in->dst < 0 || in->dst >= f->nregs)
+                continue;
+            const Node *n = &e.n[find(&e, in->dst)];
+            if (((n->direct | n->inherited) & EB_GLOBAL) && !f->param_global[in->imm]) {
+                f->param_global[in->imm] = 1;
+                changed = true;
+            }
+        }
+    }
+    esc_free(&e);
+    return changed;
+}
+
+/* Summaries only add constraints (an argument becomes GLOBAL), so every
+ * round is sound and the rounds only grow them; a chain of callers deeper
+ * than the rounds keeps an under-approximation, which costs a barrier
+ * repair at run time, never correctness. */
+enum { SUMMARY_ROUNDS = 3 };
+
+void ir_pass_escape_module(RirModule *m)
+{
+    for (int round = 0; round < SUMMARY_ROUNDS; round++) {
+        bool changed = false;
+        for (int i = 0; i < m->nfuncs; i++)
+            changed |= summarise(m->funcs[i]);
+        if (!changed)
+            break;
+    }
+    for (int i = 0; i < m->nfuncs; i++)
+        ir_pass_escape(m->funcs[i]);
 }
 
 void ir_alias_classes(const RirFunc *f, IrAliasClasses *out)

@@ -32,7 +32,7 @@ static const IrPass pipeline[] = {
     { "known-calls",   NULL, ir_pass_known_calls }, /* guarded direct calls of the unit's functions */
     { "loopify",       ir_pass_loopify, NULL },        /* self tail calls become loops (back edges) */
     { "cse",           ir_pass_cse, NULL },            /* a repeated pure prim (car, a predicate, d-1) reuses the first */
-    { "escape",        ir_pass_escape, NULL },         /* CTRR: where each value may go (analysis) */
+    { "escape",        NULL, ir_pass_escape_module },         /* CTRR: where each value may go (analysis) */
     { "scope-regions", ir_pass_scope_regions, NULL },  /* CTRR: region.new / region.exit per function */
     { "carry-regions", ir_pass_carry_regions, NULL },  /* CTRR: a loop's carry region and its moves */
     { "region-place",  ir_pass_region_place, NULL },   /* CTRR: a region for every allocation site and call */

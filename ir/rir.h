@@ -96,6 +96,9 @@ typedef struct RirFunc {
                              scope region (region.new %0), 0 if it has none */
     int32_t carry_region; /* CTRR (ir/pass_loop_carry.c): the register of the loop carry
                              region %k, 0 if it has none */
+    uint8_t *param_global; /* CTRR summary (ir/pass_escape.c): per parameter (the rest list
+                              last), 1 if it may be stored in a global, or be held by a
+                              value that is; NULL before the summaries ran */
 } RirFunc;
 
 typedef struct RirModule {
@@ -207,6 +210,9 @@ void ir_alias_classes_free(IrAliasClasses *c);
 /* The CTRR passes, in pipeline order (ir/passes.c); each works on one
  * function and may be run alone by tests. */
 void ir_pass_escape(RirFunc *f);          /* ir/pass_escape.c: classify every value */
+/* The module form the pipeline runs: parameter summaries of every function
+ * (a few rounds towards their fixpoint), then ir_pass_escape on each. */
+void ir_pass_escape_module(RirModule *m);
 void ir_pass_scope_regions(RirFunc *f);   /* ir/pass_scope_regions.c: region.new / region.exit */
 /* ir_pass_region_place (ir/pass_region_place.c) follows: region operands */
 void ir_pass_transmigrate(RirFunc *f);    /* ir/pass_transmigrate.c: repair at ret / tail calls */

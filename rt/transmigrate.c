@@ -276,8 +276,26 @@ static void move_args(Region *from, Region *to, int64_t n, OVal *args)
     memcpy(args, b->items, (size_t)n * sizeof *args);
 }
 
+/* Is something outside k's scope holding k — an edge the store barrier
+ * counted (a mutable object stored into an older one), a retained child
+ * region (which may point into k freely), a tether or another thread?
+ * Then objects of k may be reached from outside the values being moved,
+ * and a copy would split a mutable object in two (or an immutable one's
+ * identity): k's objects are not moved, k stays alive through the count. */
+static bool held_from_outside(const Region *k)
+{
+    return k->external_rc != 0 || k->tether_count != 0 ||
+           __atomic_load_n(&k->shared_rc, __ATOMIC_ACQUIRE) != 0;
+}
+
 Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args)
 {
+    if (held_from_outside(k)) {
+        /* no move: look again after k has doubled (amortised, as a move) */
+        k->carry_id = k->id;
+        k->carry_live = omni_region_bytes_total(k);
+        return k;
+    }
     Region *k2 = omni_region_new_at(parent, k->loc);
     move_args(k, k2, n, args);
     /* the copy of the pack stays in k2 (a few words): counted as live */
@@ -289,7 +307,10 @@ Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args)
 
 void omni_region_leave(Region *k, Region *to, int64_t n, OVal *args)
 {
-    move_args(k, to, n, args);
+    /* k held from outside is kept alive by that count, which is never
+     * released before `to` is (docs/CTRR.md, "Identity"): its objects stay */
+    if (!held_from_outside(k))
+        move_args(k, to, n, args);
     omni_region_exit(k);
 }
 
