@@ -550,6 +550,76 @@ START_TEST(test_region_carry)
 }
 END_TEST
 
+/* Admission (rt/hot.c omni_admit, ir/pass_admit.c): a value about to be
+ * held by a new object of r, passed to a call given r, or returned. */
+START_TEST(test_admit)
+{
+    Region *old = omni_region_new(omni_region_global());
+    Region *young = omni_region_new(old);
+    Region *sib = omni_region_new(old);
+    /* immediates, static data, the same region, an ancestor, immortal: as is */
+    ck_assert_uint_eq(omni_admit(old, omni_fix(3)), omni_fix(3));
+    ck_assert_uint_eq(omni_admit(old, OMNI_NIL), OMNI_NIL);
+    OVal in_old = cons(old, omni_fix(1), OMNI_NIL);
+    ck_assert_uint_eq(omni_admit(old, in_old), in_old);
+    ck_assert_uint_eq(omni_admit(young, in_old), in_old);
+    OVal glob = cons(omni_region_global(), omni_fix(2), OMNI_NIL);
+    ck_assert_uint_eq(omni_admit(young, glob), glob);
+    /* younger immutable data into an older region: copied, all of it */
+    OVal v = cons(young, str(young, "s"), cons(young, in_old, OMNI_NIL));
+    uint64_t rep0 = young->escape_repair_count;
+    OVal a = omni_admit(old, v);
+    ck_assert_uint_ne(a, v);
+    ck_assert_ptr_eq(omni_region_of(a), old);
+    ck_assert_ptr_eq(omni_region_of(OMNI_PAIR(a)->car), old);
+    ck_assert_uint_eq(OMNI_PAIR(OMNI_PAIR(a)->cdr)->car, in_old);   /* a root: kept */
+    ck_assert_uint_eq(young->escape_repair_count, rep0 + 1);
+    /* a sibling's value into the global region: copied there */
+    OVal w = cons(sib, omni_fix(9), OMNI_NIL);
+    OVal g = omni_admit(omni_region_global(), w);
+    ck_assert_ptr_eq(omni_region_of(g), omni_region_global());
+    /* a mutable object: never copied (identity); its region is kept alive */
+    OVal arr = omni_array_new(young, 0);
+    omni_array_push(arr, omni_fix(1));
+    int32_t rc0 = young->external_rc;
+    ck_assert_uint_eq(omni_admit(old, arr), arr);
+    ck_assert_int_eq(young->external_rc, rc0 + 1);
+    uint64_t yid = young->id;
+    omni_region_exit(young);
+    ck_assert(alive(young, yid));                     /* held by the count */
+    ck_assert_int_eq(omni_list_length(OMNI_PAIR(a)->cdr), 1);   /* the copy survives */
+    char *s = omni_to_cstring(a, false);
+    ck_assert_str_eq(s, "(s (1))");
+    free(s);
+    omni_region_exit(sib);
+    omni_region_exit(old);
+}
+END_TEST
+
+/* region.carry does not compact, and region.leave does not move, a carry
+ * region that something outside holds (a barrier's count): a mutable
+ * object in it stays one object (docs/CTRR.md, "Identity"). */
+START_TEST(test_carry_held_region)
+{
+    Region *parent = omni_region_new(omni_region_global());
+    Region *k = omni_region_new(parent);
+    OVal arr = omni_array_new(k, 0);
+    OVal *slot = omni_global_slot("test-carry-held");
+    omni_global_def(slot, arr);                /* the barrier retains k */
+    ck_assert_uint_eq(*slot, arr);
+    for (int i = 0; i < (int)(OMNI_CARRY_MIN / sizeof(OPair)) + 100; i++)
+        cons(k, omni_fix(i), OMNI_NIL);
+    OVal args[1] = { arr };
+    ck_assert_ptr_eq(omni_region_carry(k, parent, 1, args), k);   /* not compacted */
+    ck_assert_uint_eq(args[0], arr);
+    omni_region_leave(k, parent, 1, args);                         /* not moved */
+    ck_assert_uint_eq(args[0], arr);
+    omni_array_push(args[0], omni_fix(5));
+    ck_assert_int_eq(OMNI_PTR(OArray, *slot)->len, 1);
+    omni_region_exit(parent);
+}
+END_TEST
+
 START_TEST(test_barrier_younger_into_older)
 {
     Region *old = omni_region_new(omni_region_global());
@@ -923,6 +993,8 @@ static Suite *regions_suite(void)
     tcase_add_test(tc, test_accounting_paths);
     tcase_add_test(tc, test_counters_snapshot);
     tcase_add_test(tc, test_site_stats);
+    tcase_add_test(tc, test_admit);
+    tcase_add_test(tc, test_carry_held_region);
     tcase_add_test(tc, test_barrier_younger_into_older);
     tcase_add_test(tc, test_barrier_no_repair);
     tcase_add_test(tc, test_barrier_siblings_and_spans);
