@@ -262,6 +262,19 @@ static bool needs_admit(const Ad *a, const RirInstr *in, int k, int *P)
     return !outlives(a, bound_of(a, v), region_bound(a, r));
 }
 
+/* Emits admit `ad` for instruction `in` at the end of block b.  A value
+ * leaving by `ret` or a tail call is admitted before the region.exits that
+ * precede them, while what it may reach is still alive. */
+static void emit_admit(RirFunc *f, RirBlock *b, const RirInstr *ad, const RirInstr *in)
+{
+    bool leaving = in->op == RIR_RET ||
+                   ((in->op == RIR_CALL || in->op == RIR_CALL_KNOWN) && (in->flags & RIF_TAIL));
+    int at = b->n;
+    while (leaving && at > 0 && b->instrs[at - 1].op == RIR_REGION_EXIT)
+        at--;
+    ir_insert_at(f, b, at, ad);
+}
+
 static void admit_func(RirFunc *f)
 {
     Ad a = { .f = f, .nregs = f->nregs };
@@ -306,7 +319,7 @@ static void admit_func(RirFunc *f)
                     ad.region = P;
                     ad.args = arg;
                     ad.nargs = 1;
-                    ir_emit(f, b, &ad);
+                    emit_admit(f, b, &ad, in);
                     if (a.defs[v]) {
                         if (nmade == capmade) {
                             capmade = capmade ? 2 * capmade : 8;
