@@ -109,6 +109,7 @@ static void visit_slot(OVal *slot, void *ctx) { consider(ctx, *slot); }
 void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner_r)
 {
     (void)owner, (void)vr;
+    omni_stack_check(); /* a safe point (stack.c): nothing touched yet */
     Region *to = owner_r ? owner_r : omni_region_global();
     Scan s = { .to = to };
     consider(&s, v);
