@@ -59,6 +59,11 @@ static _Thread_local bool tl_on_big_stack;
 static _Thread_local uintptr_t tl_guard_lo, tl_guard_hi;
 static _Thread_local uintptr_t tl_open_lo;      /* guard is PROT_NONE below this */
 static _Thread_local struct BigJob *tl_job;
+#ifdef OMNI_SANITIZE
+/* Lowest stack pointer an unwind started from: ASan does not unpoison the
+ * frames a siglongjmp skips on a stack this big, so omni_stack_rearm does. */
+static _Thread_local uintptr_t tl_unwind_lo;
+#endif
 
 typedef struct CodeRange { uintptr_t lo, hi; } CodeRange;
 
@@ -215,6 +220,18 @@ static void fault_handler(int sig, siginfo_t *si, void *uctx)
          * by deferred faults is closed again by omni_try (omni_stack_rearm)
          * once the stack is back above it. */
         omni_tl_stack_limit = 0; /* no check fires while reporting */
+#ifdef OMNI_SANITIZE
+        {
+            ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+            uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#else
+            uintptr_t sp = a;
+#endif
+            if (!tl_unwind_lo || sp < tl_unwind_lo)
+                tl_unwind_lo = sp;
+        }
+#endif
         omni_error_report(NULL, "stack overflow (recursion too deep)");
         omni_error_unwind(); /* siglongjmp restores the signal mask */
     }
@@ -226,6 +243,11 @@ static void fault_handler(int sig, siginfo_t *si, void *uctx)
 _Noreturn void omni_stack_overflow(void)
 {
     omni_tl_stack_limit = 0; /* reporting must not check again; omni_try rearms */
+#ifdef OMNI_SANITIZE
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (!tl_unwind_lo || sp < tl_unwind_lo)
+        tl_unwind_lo = sp;
+#endif
     omni_raise(NULL, "stack overflow (recursion too deep)");
 }
 
@@ -238,6 +260,18 @@ void omni_stack_rearm(void)
     if (!tl_guard_hi)
         return;
     omni_tl_stack_limit = tl_guard_hi + SOFT_MARGIN;
+#ifdef OMNI_SANITIZE
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    if (tl_unwind_lo && tl_unwind_lo < here) {
+        /* from below the deepest frame the unwind skipped (the opened
+         * guard included: deferred C code ran there) to this frame */
+        uintptr_t lo = tl_unwind_lo - (64 << 10);
+        if (lo > tl_open_lo)
+            lo = tl_open_lo;
+        __asan_unpoison_memory_region((void *)lo, here - 256 - lo);
+    }
+    tl_unwind_lo = 0;
+#endif
     if (tl_open_lo < tl_guard_hi && (uintptr_t)__builtin_frame_address(0) > tl_guard_hi + SOFT_MARGIN) {
         if (mprotect((void *)tl_open_lo, tl_guard_hi - tl_open_lo, PROT_NONE) == 0)
             tl_open_lo = tl_guard_hi;
