@@ -7,13 +7,14 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* clock_gettime under -std=c11 */
 #endif
-#include "rt_internal.h"
+#include "rt_core.h"
 
 #include <string.h>
 #include <time.h>
 
 static OVal out_values(int64_t argc, OVal *argv, bool newline)
 {
+    omni_stack_check(); /* a safe point (rt/stack.c): no buffer yet */
     OmniBuf b = { 0 };
     for (int64_t i = 0; i < argc; i++) {
         if (i > 0)
@@ -40,6 +41,7 @@ OVal omni_bv_println(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
 
 OVal omni_b_write(Region *r, const OmniLoc *loc, OVal v)
 {
+    omni_stack_check();
     OmniBuf b = { 0 };
     omni_buf_value(&b, v, true);
     omni_out_write(b.p, b.n);

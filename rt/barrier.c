@@ -110,6 +110,7 @@ static void visit_slot(OVal *slot, void *ctx) { consider(ctx, *slot); }
  * outlive `to`): the value to store. */
 static OVal repair(OVal v, Region *to)
 {
+    omni_stack_check(); /* a safe point (stack.c): nothing touched yet */
     Scan s = { .to = to };
     consider(&s, v);
     while (s.nstack) {

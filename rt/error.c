@@ -48,9 +48,11 @@ int omni_try(void (*fn)(void *), void *arg)
         tl_try = &f;
         fn(arg);
         tl_try = f.prev;
+        omni_stack_rearm();
         return 0;
     }
     tl_try = f.prev;
+    omni_stack_rearm(); /* before the unwinding below: it may allocate */
     omni_region_unwind(f.region_mark);
     return 1;
 }

@@ -472,6 +472,7 @@ bool omni_region_maybe_reclaim(Region *r)
 
 Region *omni_region_new_slow(Region *parent, const OmniLoc *loc)
 {
+    omni_stack_check(); /* a safe point (stack.c): nothing touched yet */
     if (parent)
         check_live(parent, "region_new");
     OmniRegionPool *h = my_pool();

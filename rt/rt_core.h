@@ -17,6 +17,27 @@ void omni_error_report(const OmniLoc *loc, const char *msg);
 _Noreturn void omni_error_unwind(void);
 /* True when an omni_try is active on this thread. */
 bool omni_try_active(void);
+
+/* Stack overflow inside the runtime (stack.c, docs/RUNTIME.md "The big
+ * stack").  omni_stack_check() is a safe point: called where a runtime
+ * entry point has touched nothing yet, it raises "stack overflow (recursion
+ * too deep)" when the stack is within the soft margin of the guard, or when
+ * a fault in C code was deferred.  One thread-local load and a compare;
+ * never in rt/hot.c (no thread-locals in compiled code). */
+extern _Thread_local uintptr_t omni_tl_stack_limit;
+_Noreturn void omni_stack_overflow(void);
+static inline void omni_stack_check(void)
+{
+    if (__builtin_expect((uintptr_t)__builtin_frame_address(0) < omni_tl_stack_limit, 0))
+        omni_stack_overflow();
+}
+/* omni_try's exits: soft limit back, guard opened by deferred faults closed. */
+void omni_stack_rearm(void);
+/* Code of compiled OmniLisp inside an ELF object (an omni-llc executable's
+ * module): faults there unwind at once.  JIT code needs no registration. */
+void omni_stack_code_range(uintptr_t lo, uintptr_t hi);
+/* Lowest usable address of this thread's big stack (0 elsewhere). */
+uintptr_t omni_stack_guard_top(void);
 /* The message of the last runtime error raised on this thread ("" if none). */
 const char *omni_last_error(void);
 /* Where error messages go (stderr by default; tests redirect it). */

@@ -249,6 +249,7 @@ OVal omni_transmigrate(OVal v, Region *from, Region *to)
 {
     if (!from || !to || from == to)
         return v;
+    omni_stack_check(); /* a safe point (stack.c): no mark written yet */
     Tm t = { .from = from, .to = to };
     return run(&t, v);
 }

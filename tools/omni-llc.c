@@ -129,7 +129,9 @@ static bool link_executable(const char *obj, const char *out, bool verbose)
     }
     args[n++] = "-o";
     args[n++] = (char *)out;
+    args[n++] = OMNI_CODE_BEGIN_OBJ; /* around the module: its code range (rt/stack.c) */
     args[n++] = (char *)obj;
+    args[n++] = OMNI_CODE_END_OBJ;
     args[n++] = OMNI_RT_MAIN_LIB;
     args[n++] = OMNI_RT_LIB;
     if (OMNI_SANITIZE_LINK)
