@@ -322,6 +322,9 @@ class Gen:
         self.globals = []       # [(name, type)]
         self.funcs = []         # [Func]
         self.forms = []
+        # size knob: most programs use shallow expressions (compiling is
+        # the expensive part of a run), some deeper ones
+        self.D = 1 if self.r.random() < 0.6 else 2
 
     # ------------------------------------------------ helpers
     def name(self, p):
@@ -932,7 +935,7 @@ class Gen:
     def new_global(self, t, e=None, prefix="g"):
         nm = self.name(prefix)
         if e is None:
-            e = self.expr(t, Ctx(depth=2), fresh=True)
+            e = self.expr(t, Ctx(depth=self.D), fresh=True)
         self.top(["define", nm, e])
         self.globals.append((nm, t))
         return nm
@@ -946,7 +949,7 @@ class Gen:
         if heavy is None:
             heavy = self.chance(0.3)
         ctx = Ctx(env=[(p, t, True) for p, t in zip(ps, ptypes)], can_call=dynamic,
-                  loop=not heavy, depth=self.r.randint(1, 3))
+                  loop=not heavy, depth=self.r.randint(1, self.D + 1))
         body = make_body(ctx, ps)
         self.top(["defn", nm, ps, body])
         f = Func(nm, list(ptypes), rtype, dynamic, heavy)
@@ -1033,7 +1036,7 @@ class Gen:
             out.append(self.expr(rt, ctx, fresh=True))
             return out
         f = self.new_func([pt] + [self.rand_type(1) for _ in range(self.r.randint(0, 1))], rt, body)
-        ctx = Ctx(depth=2)
+        ctx = Ctx(depth=self.D)
         for _ in range(self.r.randint(1, 2)):
             self.top(["expr", self.println(self.callf(f, ctx), rt)])
             self.maybe_churn()
@@ -1082,7 +1085,7 @@ class Gen:
                 return [N("let", nt, [[r, self.callf(prev, ctx)]], inner + [res])]
             f = self.new_func([self.rand_type(1) for _ in range(self.r.randint(0, 2))], nt, body,
                               dynamic=True if prev.dynamic else None, heavy=True if prev.heavy else None)
-        ctx = Ctx(depth=2)
+        ctx = Ctx(depth=self.D)
         if self.chance(0.6):
             g = self.new_global(cur_t, self.callf(f, ctx))
             self.maybe_churn(0.9)
@@ -1107,7 +1110,7 @@ class Gen:
             lam = self.closure(u, c)
             return [N("let", Fn(u), binds, [lam])]
         mk = self.new_func([pt], Fn(u), body)
-        ctx = Ctx(depth=2)
+        ctx = Ctx(depth=self.D)
         where = self.pick(["global", "arr", "dict", "atom", "list"])
         ft = Fn(u)
         if where == "global":
@@ -1136,8 +1139,8 @@ class Gen:
         """One mutable object in two places; mutate through one, read the
         other, print eq?."""
         mt = self.rand_mut_type()
-        src = self.new_global(mt, self.expr(mt, Ctx(depth=2), fresh=True) if self.chance(0.5)
-                              else (self.callf(self.pick(self.callable_funcs(Ctx(), mt)), Ctx(depth=2))
+        src = self.new_global(mt, self.expr(mt, Ctx(depth=self.D), fresh=True) if self.chance(0.5)
+                              else (self.callf(self.pick(self.callable_funcs(Ctx(), mt)), Ctx(depth=self.D))
                                     if self.callable_funcs(Ctx(), mt) else None))
         sv = N("var", mt, src)
         how = self.pick(["define", "arr", "dict", "atom", "fn"])
@@ -1183,7 +1186,7 @@ class Gen:
                     "dict": call(mt, "get", hv, k, self.simple(mt)),
                     "atom": call(mt, "deref", hv)}[how]
         self.maybe_churn()
-        ctx = Ctx(depth=2)
+        ctx = Ctx(depth=self.D)
         if self.chance(0.5):
             self.top(["expr", self.mutate(ctx, ctx, sv)])
         else:
@@ -1208,7 +1211,7 @@ class Gen:
             lam = N("fn", Fn(u), [x], [N("set", UNIT, n, upd), nv if u == t else self.len_or_val(nv, t)])
             return [N("let", Fn(u), [[n, N("var", t, ps[0])]], [lam])]
         mk = self.new_func([t], Fn(u), body)
-        g = self.new_global(Fn(u), self.callf(mk, Ctx(depth=2)))
+        g = self.new_global(Fn(u), self.callf(mk, Ctx(depth=self.D)))
         for _ in range(self.r.randint(2, 3)):
             self.top(["expr", self.println(N("app", u, N("var", Fn(u), g), [lit_int(self.r.randint(0, 9))]), u)])
             self.maybe_churn(0.5)
@@ -1245,20 +1248,20 @@ class Gen:
         def body(ctx, ps):
             return [self.loop_expr(t, ctx.sub(depth=3))]
         f = self.new_func([self.rand_type(1)], t, body)
-        g = self.new_global(t, self.callf(f, Ctx(depth=2)))
+        g = self.new_global(t, self.callf(f, Ctx(depth=self.D)))
         self.maybe_churn()
         self.top(["expr", self.println(N("var", t, g), t)])
 
     def s_stmt(self):
-        ctx = Ctx(depth=self.r.randint(1, 3))
+        ctx = Ctx(depth=self.r.randint(1, self.D + 1))
         self.top(["expr", self.stmt(ctx)])
 
     def s_print(self):
         t = self.rand_type(2)
-        self.top(["expr", self.println(self.expr(t, Ctx(depth=self.r.randint(1, 3))), t)])
+        self.top(["expr", self.println(self.expr(t, Ctx(depth=self.r.randint(1, self.D + 1))), t)])
 
     def s_floatstr(self):
-        ctx = Ctx(depth=2)
+        ctx = Ctx(depth=self.D)
         t = self.pick([FLT, STR, FLT])
         self.top(["expr", self.println(self.expr(t, ctx, fresh=True), t)])
 

@@ -8,7 +8,7 @@ Chez's, a non-zero exit, any sanitizer report on stderr (AddressSanitizer,
 UBSan "runtime error:", LeakSanitizer), a crash, or a timeout.
 
     run.py --seeds 0-199 -j2 [--build DIR] [--tools jit,llc] [--timeout S]
-           [--keep DIR] [--stop-after N] [--quiet]
+           [--keep DIR] [--stop-after N] [--quiet] [--jit-opt -O0] [--llc-opt -O2]
 
 Prints one line per failure and `N programs, M failures` (plus seconds per
 program for each step); exits 1 on any failure, 0 otherwise, 77 when Chez
@@ -137,7 +137,8 @@ def classify(r, expected):
     return None
 
 
-def check_program(omni_path, ss_path, tools, build, timeout, scheme, tmpdir, times=None, opt="-O2"):
+def check_program(omni_path, ss_path, tools, build, timeout, scheme, tmpdir, times=None,
+                  llc_opt="-O2", jit_opt="-O2"):
     """Runs one program pair.  Returns (expected_ok, [(tool, sig, desc, Run)])."""
     env = sanitizer_env()
     ch = run_cmd([scheme, "--script", ss_path], timeout)
@@ -149,12 +150,12 @@ def check_program(omni_path, ss_path, tools, build, timeout, scheme, tmpdir, tim
     fails = []
     for tool in tools:
         if tool == "jit":
-            r = run_cmd([os.path.join(build, "omni-jit"), omni_path], timeout, env)
+            r = run_cmd([os.path.join(build, "omni-jit"), jit_opt, omni_path], timeout, env)
             if times is not None:
                 times["jit"] += r.secs
         else:
             exe = os.path.join(tmpdir, "prog")
-            c = run_cmd([os.path.join(build, "omni-llc"), opt, omni_path, "-o", exe], timeout, env)
+            c = run_cmd([os.path.join(build, "omni-llc"), llc_opt, omni_path, "-o", exe], timeout, env)
             if times is not None:
                 times["llc-compile"] += c.secs
             if c.code != 0 or c.timed_out or not os.path.exists(exe):
@@ -183,7 +184,8 @@ def main():
     ap.add_argument("--tools", default="jit,llc", help="jit, llc or jit,llc")
     ap.add_argument("--timeout", type=float, default=60, help="seconds per step (default 60)")
     ap.add_argument("--keep", default="/tmp/omni-fuzz-failures", help="where failing programs are kept")
-    ap.add_argument("--opt", default="-O2", help="omni-llc optimisation flag (default -O2)")
+    ap.add_argument("--llc-opt", default="-O2", help="omni-llc optimisation flag (default -O2)")
+    ap.add_argument("--jit-opt", default="-O2", help="omni-jit optimisation flag (default -O2)")
     ap.add_argument("--stop-after", type=int, default=0, help="stop after N failures (0: never)")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
     a = ap.parse_args()
@@ -228,7 +230,8 @@ def main():
                 f.write(omni_src)
             with open(sp, "w") as f:
                 f.write(ss_src)
-            ok, fails = check_program(op, sp, tools, a.build, a.timeout, scheme, tmp, my, a.opt)
+            ok, fails = check_program(op, sp, tools, a.build, a.timeout, scheme, tmp, my,
+                                      a.llc_opt, a.jit_opt)
             with lock:
                 for k in times:
                     times[k] += my[k]
