@@ -896,7 +896,10 @@ class Gen:
         # compare-and-set!: with the current value (succeeds) or another one
         v = self.name("at")
         ve = N("var", t, v)
-        old = call(u, "deref", ve) if self.chance(0.6) else self.expr(u, d)
+        # another value only where eq? cannot depend on sharing of constants
+        # or boxes (Ints by value; fresh mutable objects are never eq?)
+        other_ok = u == INT or is_mutable(u)
+        old = call(u, "deref", ve) if self.chance(0.6) or not other_ok else self.expr(u, d)
         return N("let", BOOL, [[v, target]], [call(BOOL, "compare-and-set!", ve, old, val)])
 
     # ------------------------------------------------ printing
