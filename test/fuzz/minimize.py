@@ -313,6 +313,7 @@ def main():
     ap.add_argument("--llc-opt", default="-O2")
     ap.add_argument("--jit-opt", default="-O2")
     ap.add_argument("--target", help="failure to keep, TOOL:KIND (e.g. jit:mismatch); default: the first")
+    ap.add_argument("--avoid", default="", help="as run.py --avoid (with --seed)")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args()
 
@@ -323,6 +324,7 @@ def main():
         prelude = fh.read()
     oracle = Oracle(a, scheme)
     prog = None
+    gen.AVOID.update(x for x in a.avoid.split(",") if x)
     if a.seed is not None:
         prog = gen.generate(a.seed)
         name = "seed%d" % a.seed

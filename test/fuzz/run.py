@@ -188,6 +188,7 @@ def main():
     ap.add_argument("--jit-opt", default="-O2", help="omni-jit optimisation flag (default -O2)")
     ap.add_argument("--stop-after", type=int, default=0, help="stop after N failures (0: never)")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
+    ap.add_argument("--avoid", default="", help="leave out shapes of known bugs (gen.py AVOID), e.g. wrap-param")
     a = ap.parse_args()
 
     scheme = find_scheme()
@@ -204,6 +205,7 @@ def main():
             print("error: %s not found (build first, or pass --build)" % exe)
             return 2
     seeds = parse_seeds(a.seeds)
+    gen.AVOID.update(x for x in a.avoid.split(",") if x)
     os.makedirs(a.keep, exist_ok=True)
     with open(os.path.join(HERE, "prelude.ss")) as fh:
         prelude = fh.read()
