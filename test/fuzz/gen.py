@@ -896,9 +896,12 @@ class Gen:
             v = self.name("a")
             ve = N("var", t, v)
             if ch == "put":
-                return N("let", UNIT, [[v, target]],
+                # value and index first: they may pop the very array
+                vv, kv = self.name("v"), self.name("k")
+                return N("let", UNIT, [[vv, val], [kv, self.expr(INT, d)], [v, target]],
                          [N("when", UNIT, call(BOOL, ">", call(INT, "length", ve), lit_int(0)),
-                            [call(UNIT, "put!", ve, call(INT, "mod", self.expr(INT, d), call(INT, "length", ve)), val)])])
+                            [call(UNIT, "put!", ve, call(INT, "mod", N("var", INT, kv), call(INT, "length", ve)),
+                                  N("var", u, vv))])])
             return N("let", UNIT, [[v, target]],
                      [N("when", UNIT, call(BOOL, ">", call(INT, "length", ve), lit_int(0)), [call(u, "pop!", ve)])])
         if c == "Dict":
