@@ -111,6 +111,9 @@ MOD = 10007   # ints stored anywhere are reduced modulo this
 #               listed / put in an atom, in a value stored into a global
 #               place (test/fuzz/found/param_wrapped_store.omni)
 AVOID = set(x for x in os.environ.get("OMNI_FUZZ_AVOID", "").split(",") if x)
+# SMALL (run.py --small, env OMNI_FUZZ_SMALL=1): 10-24 statements of shallow
+# expressions, about 60% of the compile time (ctest's budget)
+SMALL = os.environ.get("OMNI_FUZZ_SMALL", "") not in ("", "0")
 
 
 def N(kind, t, *rest):
@@ -332,6 +335,8 @@ class Gen:
         # size knob: most programs use shallow expressions (compiling is
         # the expensive part of a run), some deeper ones
         self.D = 1 if self.r.random() < 0.6 else 2
+        if SMALL:
+            self.D = 1
 
     # ------------------------------------------------ helpers
     def name(self, p):
@@ -1294,7 +1299,7 @@ class Gen:
     def program(self):
         for _ in range(self.r.randint(2, 5)):
             self.pick([self.s_global, self.s_global, self.s_func])()
-        target = self.r.randint(10, 40)
+        target = self.r.randint(10, 24 if SMALL else 40)
         scen = [(4, self.s_store_param), (4, self.s_chain), (3, self.s_closure), (3, self.s_alias),
                 (2, self.s_counter), (2, self.s_nested), (2, self.s_loop), (5, self.s_stmt),
                 (3, self.s_print), (2, self.s_floatstr), (2, self.s_global), (2, self.s_func),

@@ -314,6 +314,7 @@ def main():
     ap.add_argument("--jit-opt", default="-O2")
     ap.add_argument("--target", help="failure to keep, TOOL:KIND (e.g. jit:mismatch); default: the first")
     ap.add_argument("--avoid", default="", help="as run.py --avoid (with --seed)")
+    ap.add_argument("--small", action="store_true", help="as run.py --small (with --seed)")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args()
 
@@ -325,6 +326,8 @@ def main():
     oracle = Oracle(a, scheme)
     prog = None
     gen.AVOID.update(x for x in a.avoid.split(",") if x)
+    if a.small:
+        gen.SMALL = True
     if a.seed is not None:
         prog = gen.generate(a.seed)
         name = "seed%d" % a.seed

@@ -188,6 +188,7 @@ def main():
     ap.add_argument("--jit-opt", default="-O2", help="omni-jit optimisation flag (default -O2)")
     ap.add_argument("--stop-after", type=int, default=0, help="stop after N failures (0: never)")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
+    ap.add_argument("--small", action="store_true", help="smaller programs (gen.py SMALL; ctest's budget)")
     ap.add_argument("--avoid", default="", help="leave out shapes of known bugs (gen.py AVOID), e.g. wrap-param")
     a = ap.parse_args()
 
@@ -206,6 +207,8 @@ def main():
             return 2
     seeds = parse_seeds(a.seeds)
     gen.AVOID.update(x for x in a.avoid.split(",") if x)
+    if a.small:
+        gen.SMALL = True
     os.makedirs(a.keep, exist_ok=True)
     with open(os.path.join(HERE, "prelude.ss")) as fh:
         prelude = fh.read()
