@@ -2,17 +2,18 @@
 # setup.sh — install the Debian 12 packages OmniLisp needs, only those missing.
 #
 # Usage: scripts/setup.sh [--bench]
-#   --bench   also install Chez Scheme (for test/bench/run.py comparisons)
+#   --bench   kept for compatibility: Chez Scheme (test/bench/run.py and the
+#             fuzz test, test/fuzz) is now always installed
 # Quiet and fast when everything is present (one dpkg-query); otherwise runs
 # `apt-get update` once and installs the missing packages non-interactively,
 # as root or through sudo.
 set -euo pipefail
 
 want=(llvm-19-dev clang-19 llvm-19-tools liburcu-dev check libedit-dev
-      cmake ninja-build gcc g++ make pkg-config python3)
+      cmake ninja-build gcc g++ make pkg-config python3 chezscheme)
 for arg in "$@"; do
     case "$arg" in
-        --bench) want+=(chezscheme) ;;
+        --bench) ;;
         -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown option: $arg" >&2; exit 2 ;;
     esac
