@@ -199,8 +199,21 @@ OVal omni_b_values(Region *r, const OmniLoc *loc, OVal d) { return dict_column(r
  * read-compare-write (compare-and-set!, the commit of swap!, reset!) holds
  * one process-wide lock so the compare and the barrier store are one step.
  * swap! calls f outside the lock and retries if the atom changed meanwhile,
- * as Clojure does, so f may run more than once under contention. */
+ * as Clojure does, so f may run more than once under contention.  Only
+ * another thread's write is contention: when every atom write since f
+ * started was made by this thread (f itself did a reset!), swap! commits
+ * as sequential code would, instead of retrying forever.  Writes are
+ * counted under the lock, process-wide and per thread. */
 static pthread_mutex_t atom_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t g_atom_writes;             /* under atom_lock */
+static _Thread_local uint64_t tl_atom_writes;
+
+static void atom_write_locked(OVal av, OVal v)
+{
+    omni_atom_set(av, v);
+    g_atom_writes++;
+    tl_atom_writes++;
+}
 
 static OVal atom_load(OAtom *a) { return __atomic_load_n(&a->val, __ATOMIC_ACQUIRE); }
 
@@ -209,7 +222,7 @@ static bool atom_cas(OVal av, OVal old, OVal new_val)
     pthread_mutex_lock(&atom_lock);
     bool ok = atom_load(OMNI_PTR(OAtom, av)) == old;
     if (ok)
-        omni_atom_set(av, new_val);
+        atom_write_locked(av, new_val);
     pthread_mutex_unlock(&atom_lock);
     return ok;
 }
@@ -228,7 +241,7 @@ OVal omni_b_reset(Region *r, const OmniLoc *loc, OVal av, OVal v)
 {
     omni_want_atom(loc, "reset!", av);
     pthread_mutex_lock(&atom_lock);
-    omni_atom_set(av, v);
+    atom_write_locked(av, v);
     pthread_mutex_unlock(&atom_lock);
     return v;
 }
@@ -245,10 +258,19 @@ OVal omni_bv_swap(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     for (int64_t i = 2; i < argc; i++)
         args[i - 1] = argv[i];
     for (;;) {
+        pthread_mutex_lock(&atom_lock);
+        uint64_t g0 = g_atom_writes, t0 = tl_atom_writes;
+        pthread_mutex_unlock(&atom_lock);
         OVal old = atom_load(a);
         args[0] = old;
         OVal nv = omni_apply(r, loc, f, n, args);
-        if (atom_cas(argv[0], old, nv))
+        pthread_mutex_lock(&atom_lock);
+        bool mine = g_atom_writes - g0 == tl_atom_writes - t0;
+        bool ok = mine || atom_load(a) == old;
+        if (ok)
+            atom_write_locked(argv[0], nv);
+        pthread_mutex_unlock(&atom_lock);
+        if (ok)
             return nv;
     }
 }
