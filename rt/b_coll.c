@@ -10,11 +10,20 @@
 
 /* ---- arrays ---- */
 
+/* Constructors initialise their new object's fields directly, like cons:
+ * the compiler admitted every argument that may not live as long as r
+ * (ir/pass_admit.c; a generic call admits its arguments for the region it
+ * gives).  Through the barrier, a value of a region that outlives r in
+ * time but is not its ancestor (a loop's carry region, for an array of a
+ * let region) would be copied into r, and a load from the object would
+ * then give a copy that dies with r (docs/CTRR.md, "The invariant"). */
 OVal omni_bv_array(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
 {
     OVal a = omni_array_new(r, argc);
+    OArray *arr = OMNI_PTR(OArray, a);
     for (int64_t i = 0; i < argc; i++)
-        omni_array_push(a, argv[i]);
+        arr->items[i] = argv[i];
+    arr->len = argc;
     return a;
 }
 
@@ -30,14 +39,10 @@ OVal omni_bv_make_array(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     OVal a = omni_array_new(r, n);
     if (n == 0)
         return a;
-    /* the first element through the barrier (which may move a fill from
-     * a younger region into the array's); every other element is that
-     * same value, the same edge */
-    omni_array_push(a, fill);
+    /* initialisation (see omni_bv_array): the fill was admitted */
     OArray *arr = OMNI_PTR(OArray, a);
-    OVal v = arr->items[0];
-    for (int64_t i = 1; i < n; i++)
-        arr->items[i] = v;
+    for (int64_t i = 0; i < n; i++)
+        arr->items[i] = fill;
     arr->len = n;
     return a;
 }
@@ -161,7 +166,7 @@ OVal omni_bv_dict(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
                    (long long)argc);
     OVal d = omni_dict_new(r, argc / 2);
     for (int64_t i = 0; i < argc; i += 2)
-        omni_dict_put(d, argv[i], argv[i + 1]);
+        omni_dict_init_put(d, argv[i], argv[i + 1]);  /* initialisation, see omni_bv_array */
     return d;
 }
 

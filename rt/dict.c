@@ -122,13 +122,18 @@ static void dict_grow(OVal dv)
     d->used = n;
 }
 
-void omni_dict_put(OVal dv, OVal key, OVal val)
+/* init: the dict is being constructed and its fields are initialised
+ * (values admitted by the compiler), not stored through the barrier. */
+static void dict_put(OVal dv, OVal key, OVal val, bool init)
 {
     ODict *d = OMNI_PTR(ODict, dv);
     uint64_t h = omni_hash(key);
     int64_t slot, i = dict_find(d, key, h, &slot);
     if (i >= 0) {
-        omni_store(dv, &d->entries[i].val, val);
+        if (init)
+            d->entries[i].val = val;
+        else
+            omni_store(dv, &d->entries[i].val, val);
         return;
     }
     if (d->used == d->cap)
@@ -136,13 +141,22 @@ void omni_dict_put(OVal dv, OVal key, OVal val)
     i = d->used;
     ODictEntry *e = &d->entries[i];
     e->hash = h;
-    omni_store(dv, &e->key, key);
-    omni_store(dv, &e->val, val);
+    if (init) {
+        e->key = key;
+        e->val = val;
+    } else {
+        omni_store(dv, &e->key, key);
+        omni_store(dv, &e->val, val);
+    }
     if (d->nindex)
         index_insert(d, h, (int32_t)i);
     d->used = i + 1;
     d->count++;
 }
+
+void omni_dict_put(OVal dv, OVal key, OVal val) { dict_put(dv, key, val, false); }
+
+void omni_dict_init_put(OVal dv, OVal key, OVal val) { dict_put(dv, key, val, true); }
 
 OVal omni_dict_get(OVal dv, OVal key, OVal dflt)
 {

@@ -66,6 +66,9 @@ OVal omni_dict_new(Region *r, int64_t cap);
 OVal omni_dict_get(OVal d, OVal key, OVal dflt);
 bool omni_dict_has(OVal d, OVal key);
 void omni_dict_put(OVal d, OVal key, OVal val);      /* grows in the dict's region */
+/* The same for a dict being constructed: fields initialised, no barrier
+ * (the compiler admitted the values; docs/CTRR.md, "The invariant"). */
+void omni_dict_init_put(OVal d, OVal key, OVal val);
 bool omni_dict_remove(OVal d, OVal key);
 
 /* Largest list or array a single built-in call creates (range, make-array):
