@@ -20,7 +20,10 @@
  *    kept this way lives to the end of the program — shown by
  *    --region-stats as a live region with repairs.
  *
- * Either way the source regions' escape_repair_count goes up.
+ * Either way the source regions' escape_repair_count goes up.  The same
+ * repair serves admission (omni_admit_slow): a value the compiler could
+ * not prove lives as long as the region of a new object, a call's result
+ * region or %0 (ir/pass_admit.c).
  */
 #include "rt_core.h"
 
