@@ -101,6 +101,7 @@ SCHEME_NAMES = {
     "float": "inexact", "int": "o-int", "sqrt": "o-sqrt", "ceil": "ceiling",
     "array->list": "o-array->list", "list->array": "o-list->array",
     "string-join": "o-string-join",
+    "+": "o-+", "-": "o--", "*": "o-*", "/": "o-/", "round": "o-round",
 }
 
 MOD = 10007   # ints stored anywhere are reduced modulo this

@@ -139,6 +139,21 @@
 ;; numbers
 (define (o-int x) (exact (truncate x)))
 (define (o-sqrt x) (sqrt (inexact x)))
+;; Arithmetic: OmniLisp converts an Int operand to a Float when the other
+;; is a Float, so an exact 0 never absorbs a Float ((* 0 -1.5) is -0.0, (+ 0 -0.0)
+;; is 0.0); Chez keeps exact zeros exact.  Chez's round also drops the sign of
+;; a zero result ((round -0.25) is 0.0; IEEE and OmniLisp say -0.0).
+(define (o-arith op flop xs)
+  (if (exists flonum? xs) (apply flop (map inexact xs)) (apply op xs)))
+(define (o-+ . xs) (o-arith + fl+ xs))
+(define (o-- . xs) (o-arith - fl- xs))
+(define (o-* . xs) (o-arith * fl* xs))
+(define (o-/ . xs) (o-arith / fl/ xs))
+(define (o-round x)
+  (if (flonum? x)
+      (let ((r (round x)))
+        (if (and (fl= r 0.0) (or (fl< x 0.0) (eqv? x -0.0))) -0.0 r))
+      (round x)))
 
 ;; arrays
 (define (o-array . xs) (o-list->array xs))
