@@ -187,9 +187,9 @@ END_TEST
 
 START_TEST(t_num_strings)
 {
-    WRITE(omni_b_number_to_string(R, &L, I(-42)), "\"-42\"");
-    WRITE(omni_b_number_to_string(R, &L, F(0.1)), "\"0.1\"");
-    WRITE(omni_b_number_to_string(R, &L, F(1e16)), "\"1e+16\"");
+    WRITE(V(number_to_string, I(-42)), "\"-42\"");
+    WRITE(V(number_to_string, F(0.1)), "\"0.1\"");
+    WRITE(V(number_to_string, F(1e16)), "\"1e+16\"");
     DISP(omni_b_string_to_number(R, &L, S("42")), "42");
     DISP(omni_b_string_to_number(R, &L, S("+3")), "3");
     DISP(omni_b_string_to_number(R, &L, S("-7")), "-7");
