@@ -80,4 +80,14 @@ static inline OVal *omni_scratch(Region *r, OVal *stackbuf, int64_t stackn, int6
     return (OVal *)omni_alloc(r, (size_t)n * sizeof(OVal));
 }
 
+/* ---- text built in a malloc'd OmniBuf (rt/print.c) ----
+ * Copies the buffer into a fresh region string and frees it.  Callers
+ * raise no error while the buffer is live, so it cannot leak. */
+static inline OVal omni_buf_to_string(Region *r, OmniBuf *b)
+{
+    OVal s = omni_make_string(r, b->p ? b->p : "", (int64_t)b->n);
+    omni_buf_free(b);
+    return s;
+}
+
 #endif

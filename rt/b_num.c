@@ -178,16 +178,48 @@ OVal omni_b_int(Region *r, const OmniLoc *loc, OVal x)
 
 /* ---- number->string string->number ---- */
 
-OVal omni_b_number_to_string(Region *r, const OmniLoc *loc, OVal x)
+/* An Int in radix 2..36, lower-case digits, '-' before a negative one.
+ * The magnitude is taken as unsigned: -2^62 has no positive fixnum. */
+static OVal int_to_string_radix(Region *r, int64_t n, unsigned radix)
 {
+    char text[72]; /* 63 binary digits and a sign */
+    char *end = text + sizeof text, *p = end;
+    uint64_t m = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+    do {
+        *--p = "0123456789abcdefghijklmnopqrstuvwxyz"[m % radix];
+        m /= radix;
+    } while (m != 0);
+    if (n < 0)
+        *--p = '-';
+    return omni_make_string(r, p, end - p);
+}
+
+/* (number->string x [radix]): the display form; an Int may be written in
+ * any radix from 2 to 36, a Float only in radix 10. */
+OVal omni_bv_number_to_string(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
+{
+    OVal x = argv[0];
     want_number(loc, "number->string", x);
+    int64_t radix = 10;
+    if (argc == 2) {
+        if (!omni_is_fix(argv[1]))
+            omni_err_type(loc, "number->string", "Int radix (2 to 36)", argv[1]);
+        radix = omni_fixval(argv[1]);
+        if (radix < 2 || radix > 36)
+            omni_raise(loc, "number->string: radix %lld is out of range (2 to 36)", (long long)radix);
+    }
     if (omni_is_fix(x)) {
+        if (radix != 10)
+            return int_to_string_radix(r, omni_fixval(x), (unsigned)radix);
         char text[24];
         int n = snprintf(text, sizeof text, "%lld", (long long)omni_fixval(x));
         return omni_make_string(r, text, n);
     }
     char text[32];
     omni_format_double(text, omni_float_val(x));
+    if (radix != 10)
+        omni_raise(loc, "number->string: radix %lld needs an Int, got the Float %s",
+                   (long long)radix, text);
     return omni_make_string(r, text, (int64_t)strlen(text));
 }
 

@@ -137,6 +137,22 @@ void omni_format_double(char out[32], double d)
 
 /* ---- values --------------------------------------------------------------- */
 
+/* Decimal digits by hand: Ints are the most printed values (println,
+ * str, format), and vsnprintf costs several times more. */
+static void put_fix(OmniBuf *b, int64_t n)
+{
+    char t[24];
+    char *end = t + sizeof t, *p = end;
+    uint64_t m = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+    do {
+        *--p = (char)('0' + m % 10);
+        m /= 10;
+    } while (m != 0);
+    if (n < 0)
+        *--p = '-';
+    omni_buf_puts(b, p, (size_t)(end - p));
+}
+
 static void put_char_raw(OmniBuf *b, uint32_t cp)
 {
     char u[4];
@@ -223,7 +239,7 @@ static void put_dict(OmniBuf *b, const ODict *d, bool w)
 void omni_buf_value(OmniBuf *b, OVal v, bool w)
 {
     if (omni_is_fix(v)) {
-        omni_buf_printf(b, "%lld", (long long)omni_fixval(v));
+        put_fix(b, omni_fixval(v));
         return;
     }
     if (omni_is_char(v)) {

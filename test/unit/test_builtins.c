@@ -187,9 +187,9 @@ END_TEST
 
 START_TEST(t_num_strings)
 {
-    WRITE(omni_b_number_to_string(R, &L, I(-42)), "\"-42\"");
-    WRITE(omni_b_number_to_string(R, &L, F(0.1)), "\"0.1\"");
-    WRITE(omni_b_number_to_string(R, &L, F(1e16)), "\"1e+16\"");
+    WRITE(V(number_to_string, I(-42)), "\"-42\"");
+    WRITE(V(number_to_string, F(0.1)), "\"0.1\"");
+    WRITE(V(number_to_string, F(1e16)), "\"1e+16\"");
     DISP(omni_b_string_to_number(R, &L, S("42")), "42");
     DISP(omni_b_string_to_number(R, &L, S("+3")), "3");
     DISP(omni_b_string_to_number(R, &L, S("-7")), "-7");
@@ -303,6 +303,41 @@ START_TEST(t_big_lists)
 END_TEST
 
 /* ---- strings ---- */
+
+/* string->list ... format, repr: cases source code cannot write, such as
+ * malformed UTF-8 (the reader only makes valid UTF-8). */
+START_TEST(t_strings_more)
+{
+    /* a malformed byte is one U+FFFD, as string-length counts it */
+    OVal bad = S("a\xff\xc3" "b");
+    DISP(omni_b_length(R, &L, omni_b_string_to_list(R, &L, bad)), "4");
+    DISP(omni_b_string_length(R, &L, bad), "4");
+    ck_assert(omni_b_list_ref(R, &L, omni_b_string_to_list(R, &L, bad), I(1)) == omni_char(0xFFFD));
+    DISP(omni_b_string_index(R, &L, bad, omni_char('b')), "3");
+    DISP(omni_b_string_contains(R, &L, bad, S("b")), "3");
+    /* a hit inside a code point (a lone continuation byte) is skipped */
+    ck_assert(omni_b_string_contains(R, &L, S("\xc3\xa9"), S("\xa9")) == OMNI_NOTHING);
+    DISP(omni_b_string_contains(R, &L, S("x\xc3\xa9\xa9"), S("\xa9")), "2");
+    DISP(omni_b_string_contains(R, &L, S("\xa9\xc3\xa9"), S("\xa9")), "0");
+    /* upcase keeps non-ASCII bytes, so UTF-8 stays valid */
+    WRITE(omni_b_string_upcase(R, &L, S("straße")), "\"STRAßE\"");
+    WRITE(omni_b_string_trim(R, &L, S(" \t\v\f\r\n")), "\"\"");
+    WRITE(V(string, omni_char(0x1F600), omni_char('!')), "\"\xf0\x9f\x98\x80!\"");
+    ERR("list->string: expected Char, got 1", "list->string", LIST(omni_char('a'), I(1)));
+    /* number->string with a radix, at the ends of the Int range */
+    WRITE(V(number_to_string, I(OMNI_FIX_MAX), I(16)), "\"3fffffffffffffff\"");
+    WRITE(V(number_to_string, I(OMNI_FIX_MIN), I(16)), "\"-4000000000000000\"");
+    WRITE(V(number_to_string, I(-10), I(10)), "\"-10\"");
+    ERR("number->string: radix 0 is out of range (2 to 36)", "number->string", I(1), I(0));
+    ERR("number->string: radix 16 needs an Int, got the Float 0.5", "number->string", F(0.5), I(16));
+    /* format and repr: the printer's forms */
+    WRITE(V(format, S("~a|~s|~%|~~"), S("x"), S("x")), "\"x|\\\"x\\\"|\\n|~\"");
+    WRITE(omni_b_repr(R, &L, LIST(S("a"), omni_char('b'))), "\"(\\\"a\\\" #\\\\b)\"");
+    ERR("format: the format string takes 1 argument, got 0", "format", S("~s"));
+    ERR("format: unknown directive ~x", "format", S("~x"), I(1));
+    ERR("format: the format string ends with a lone ~", "format", S("~"));
+}
+END_TEST
 
 START_TEST(t_strings)
 {
@@ -563,6 +598,7 @@ static Suite *builtins_suite(void)
     tcase_add_test(tc, t_higher_order);
     tcase_add_test(tc, t_big_lists);
     tcase_add_test(tc, t_strings);
+    tcase_add_test(tc, t_strings_more);
     tcase_add_test(tc, t_split_join);
     tcase_add_test(tc, t_arrays);
     tcase_add_test(tc, t_dicts);
