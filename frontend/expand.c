@@ -32,6 +32,8 @@ typedef struct Ex {
     Scope *scope;
     Ast *lam; /* the lambda whose body is being expanded (NULL: top level) */
     int next_id;
+    Datum **forms; /* the unit's top-level forms (foreign_form reads their defines) */
+    int nforms;
 } Ex;
 
 static Ast *expand(Ex *x, Datum *d, bool tail);
@@ -212,7 +214,7 @@ static bool head_is(const Datum *d, const char *s)
 
 static const char *const reserved_names[] = {
     "quote", "if", "do", "begin", "define", "fn", "lambda", "\xce\xbb", "let", "set!",
-    "and", "or", "when", "unless", "cond", "match",
+    "and", "or", "when", "unless", "cond", "match", "let*", "letrec", "letrec*",
 };
 
 static bool is_reserved(const char *name)
@@ -709,30 +711,53 @@ static void add_binding(Ex *x, FeVec *bs, Datum *name, Datum *type, Datum *init)
     fe_vec_push(x->a, bs, b);
 }
 
-/* The inside of one binding slot or Scheme pair: name [{Type}] value ... */
-static void parse_bindings(Ex *x, FeVec *bs, Datum *slot)
+/* The inside of one binding slot or Scheme pair: name [{Type}] value ...
+ * (`who`: let, let* or letrec, for the messages) */
+static void parse_bindings(Ex *x, FeVec *bs, Datum *slot, const char *who)
 {
     Datum **it = slot->u.list.items;
     int n = slot->u.list.n;
     if (slot->u.list.tail) {
-        fe_error(x->d, slot->span, "let: a binding must be [name value]");
+        fe_error(x->d, slot->span, "%s: a binding must be [name value]", who);
         return;
     }
     for (int j = 0; j < n;) {
         if (it[j]->kind != D_SYMBOL) {
-            fe_error(x->d, it[j]->span, "let: a binding must be [name value]");
+            fe_error(x->d, it[j]->span, "%s: a binding must be [name value]", who);
             return;
         }
-        if (!check_bindable(x, it[j], "let", "a binding name"))
+        if (!check_bindable(x, it[j], who, "a binding name"))
             return;
         Datum *name = it[j++];
         Datum *type = j < n && it[j]->kind == D_TYPE ? it[j++] : NULL;
         if (j >= n) {
-            fe_error(x->d, slot->span, "let: a binding must be [name value]");
+            fe_error(x->d, slot->span, "%s: a binding must be [name value]", who);
             return;
         }
         add_binding(x, bs, name, type, it[j++]);
     }
+}
+
+/* The bindings of a let-like form from it[i]: one Scheme list of pairs or
+ * slots `((x 1) [y 2])`, or slots `[x 1] [y 2 z 3]`.  Returns the index of
+ * the first body form. */
+static int parse_binding_forms(Ex *x, FeVec *bs, Datum **it, int n, int i, const char *who)
+{
+    if (i < n && it[i]->kind == D_LIST) {
+        Datum *l = it[i++];
+        for (int j = 0; j < l->u.list.n; j++) {
+            Datum *b = l->u.list.items[j];
+            if (b->kind != D_LIST && b->kind != D_ARRAY) {
+                fe_error(x->d, b->span, "%s: a binding must be [name value]", who);
+                continue;
+            }
+            parse_bindings(x, bs, b, who);
+        }
+        return i;
+    }
+    for (; i < n && it[i]->kind == D_ARRAY; i++)
+        parse_bindings(x, bs, it[i], who);
+    return i;
 }
 
 static Var *binding_var(Ex *x, Binding *b)
@@ -750,22 +775,28 @@ static void name_lambda(Ast *init, Var *v)
 }
 
 /* (let [x 1] [y 2] body...)  (let ^:seq [x 1] [y x] body...)
- * (let loop [i 0] body...)   (let ((x 1)) body...)  (let [x 1 y 2] body...) */
+ * (let loop [i 0] body...)   (let ((x 1)) body...)  (let [x 1 y 2] body...)
+ * (let* ((x 1) (y x)) body...) is (let ^:seq ...), in any of the spellings. */
 static Ast *sf_let(Ex *x, Datum *f, bool tail)
 {
     Datum **it = f->u.list.items;
     int n = f->u.list.n, i = 1;
-    bool seq = false;
+    bool star = sym_is(it[0], "let*"), seq = star;
+    const char *who = star ? "let*" : "let";
     Datum *loop = NULL;
     if (n == 1) {
-        fe_error(x->d, f->span, "let: expected bindings and a body, as in (let [x 1] body...)");
+        fe_error(x->d, f->span, "%s: expected bindings and a body, as in (%s [x 1] body...)", who, who);
         return NULL;
     }
-    if (i < n && it[i]->kind == D_META) {
+    if (i < n && it[i]->kind == D_META && !star) {
         if (strcmp(it[i]->u.str.s, "seq") != 0)
             fe_error(x->d, it[i]->span, "let: unknown metadata ^:%s (expected ^:seq)", it[i]->u.str.s);
         seq = true;
         i++;
+    }
+    if (i < n && it[i]->kind == D_SYMBOL && star) {
+        fe_error(x->d, it[i]->span, "let*: a named loop is spelled (let name [x 1] body...)");
+        return mk_nothing(x, f->span);
     }
     if (i < n && it[i]->kind == D_SYMBOL) {
         loop = it[i++];
@@ -775,20 +806,7 @@ static Ast *sf_let(Ex *x, Datum *f, bool tail)
             fe_error(x->d, f->span, "let: ^:seq cannot be used with a named let");
     }
     FeVec bs = {0};
-    if (i < n && it[i]->kind == D_LIST) {
-        Datum *l = it[i++];
-        for (int j = 0; j < l->u.list.n; j++) {
-            Datum *b = l->u.list.items[j];
-            if (b->kind != D_LIST && b->kind != D_ARRAY) {
-                fe_error(x->d, b->span, "let: a binding must be [name value]");
-                continue;
-            }
-            parse_bindings(x, &bs, b);
-        }
-    } else {
-        for (; i < n && it[i]->kind == D_ARRAY; i++)
-            parse_bindings(x, &bs, it[i]);
-    }
+    i = parse_binding_forms(x, &bs, it, n, i, who);
     Datum **body = it + i;
     int nbody = n - i;
 
@@ -860,6 +878,54 @@ static Ast *sf_let(Ex *x, Datum *f, bool tail)
     if (bs.n == 0 || vars.n != inits.n)
         return res;
     return mk_let(x, A_LET, &vars, &inits, res, f->span);
+}
+
+/* (letrec ((f (fn ...)) (g ...)) body...), also spelled letrec* and with
+ * let's slots: every name is in scope in every init and in the body.  The
+ * same A_LETREC as internal defines, whose inits run in order, so letrec
+ * and letrec* are one form; a name used before its init has run is the
+ * resolver's compile error, a lambda that calls a later sibling is fine. */
+static Ast *sf_letrec(Ex *x, Datum *f, bool tail)
+{
+    Datum **it = f->u.list.items;
+    int n = f->u.list.n;
+    const char *who = it[0]->u.str.s;
+    if (n == 1 || (it[1]->kind != D_LIST && it[1]->kind != D_ARRAY)) {
+        fe_error(x->d, f->span, "%s: expected bindings and a body, as in (%s ((f (fn [x] ...))) body...)",
+                 who, who);
+        return mk_nothing(x, f->span);
+    }
+    FeVec bs = {0};
+    int i = parse_binding_forms(x, &bs, it, n, 1, who);
+    Scope sc;
+    scope_push(x, &sc);
+    Var **bvars = fe_alloc(x->a, (size_t)(bs.n ? bs.n : 1) * sizeof *bvars);
+    for (int k = 0; k < bs.n; k++) {
+        Binding *b = bs.items[k];
+        if (scope_find(&sc, b->name->u.str.s)) {
+            fe_error(x->d, b->name->span, "%s: duplicate binding %s", who, b->name->u.str.s);
+            bvars[k] = NULL;
+            continue;
+        }
+        bvars[k] = binding_var(x, b);
+        scope_bind(x, bvars[k]);
+    }
+    FeVec vars = {0}, inits = {0};
+    for (int k = 0; k < bs.n; k++) {
+        if (!bvars[k])
+            continue;
+        Ast *init = expand(x, ((Binding *)bs.items[k])->init, false);
+        name_lambda(init, bvars[k]);
+        if (init->kind == A_LAMBDA)
+            init->u.lam.self = bvars[k];
+        fe_vec_push(x->a, &vars, bvars[k]);
+        fe_vec_push(x->a, &inits, init);
+    }
+    Ast *body = expand_body(x, it + i, n - i, tail, f->span);
+    scope_pop(x);
+    if (vars.n == 0)
+        return body;
+    return mk_let(x, A_LETREC, &vars, &inits, body, f->span);
 }
 
 /* ---------------------------------------------------------------- match */
@@ -1068,7 +1134,83 @@ static const struct {
     {"fn", sf_fn},       {"lambda", sf_fn},     {"\xce\xbb", sf_fn},  {"let", sf_let},
     {"set!", sf_set},    {"and", sf_and},       {"or", sf_or},        {"when", sf_when_unless},
     {"unless", sf_when_unless}, {"cond", sf_cond}, {"match", sf_match},
+    {"let*", sf_let},    {"letrec", sf_letrec}, {"letrec*", sf_letrec},
 };
+
+/* ------------------------------------------------ forms of other Lisps */
+/* Special forms of Scheme, Common Lisp and Clojure that OmniLisp spells
+ * otherwise (or lacks).  At the head of a form, while the name is unbound,
+ * one error names the OmniLisp way, instead of an "unbound variable" for
+ * the head and for every name its arguments bind. */
+#define NO_VALUES "there are no multiple values: return a list or an array and take it " \
+                  "apart with match, as in (match (f) [a b] (+ a b))"
+#define NO_MACROS "there are no macros: write a function"
+#define DEFINE_FN "define a function with (define (name params...) body...)"
+#define LOCAL_FNS "local functions are internal defines, or (letrec ((f (fn [x] ...))) body...)"
+#define NAMED_LET "loop with a named let: (let loop [i 0] (when (< i n) ... (loop (+ i 1))))"
+static const struct {
+    const char *name, *hint;
+} foreign_forms[] = {
+    {"let-values", NO_VALUES},  {"let*-values", NO_VALUES},  {"define-values", NO_VALUES},
+    {"receive", NO_VALUES},     {"multiple-value-bind", NO_VALUES},
+    {"define-syntax", NO_MACROS}, {"let-syntax", NO_MACROS}, {"letrec-syntax", NO_MACROS},
+    {"syntax-rules", NO_MACROS}, {"defmacro", NO_MACROS},    {"define-macro", NO_MACROS},
+    {"case-lambda", "take the arguments as a list and match on them: "
+                    "(fn [& args] (match args [x] ... [x y] ...))"},
+    {"case", "use match, whose literal patterns compare like case: (match x 1 \"one\" 2 \"two\" _ \"more\")"},
+    {"define-record-type", "use a dict, as in #{:name n :age a}, and paths like p.name"},
+    {"defstruct", "use a dict, as in #{:name n :age a}, and paths like p.name"},
+    {"defrecord", "use a dict, as in #{:name n :age a}, and paths like p.name"},
+    {"named-lambda", DEFINE_FN}, {"defun", DEFINE_FN},       {"defn", DEFINE_FN},
+    {"def", "define a variable with (define name value)"},
+    {"defvar", "define a variable with (define name value)"},
+    {"defparameter", "define a variable with (define name value)"},
+    {"setq", "assign with (set! name value)"},
+    {"setf", "assign a variable with set!, an array element or a dict entry with put!"},
+    {"progn", "sequence with (do e1 e2 ...)"},
+    {"labels", LOCAL_FNS},      {"flet", LOCAL_FNS},          {"letfn", LOCAL_FNS},
+    {"loop", NAMED_LET},        {"recur", NAMED_LET},         {"dotimes", NAMED_LET},
+    {"dolist", "walk a list with (for-each (fn [x] ...) xs)"},
+    {"doseq", "walk a list with (for-each (fn [x] ...) xs)"},
+    {"if-let", "bind with let, then test: (let [x e] (if x ...))"},
+    {"when-let", "bind with let, then test: (let [x e] (when x ...))"},
+};
+
+/* Whether the unit's top-level forms (through top-level do/begin) define
+ * `name`. */
+static bool unit_defines(Datum **forms, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) {
+        Datum *f = forms[i];
+        if (head_is(f, "do") || head_is(f, "begin")) {
+            if (unit_defines(f->u.list.items + 1, f->u.list.n - 1, name))
+                return true;
+        } else if (head_is(f, "define") && f->u.list.n >= 2) {
+            Datum *t = f->u.list.items[1];
+            if (t->kind == D_LIST && t->u.list.n > 0)
+                t = t->u.list.items[0];
+            if (sym_is(t, name))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The hint for a form whose head is a foreign special form that is unbound
+ * here, as the resolver would find it: not local, not a built-in, not a
+ * global of the session or the unit, and not in a function body of a REPL
+ * input (a later input may define it).  NULL otherwise. */
+static const char *foreign_form(Ex *x, const char *name)
+{
+    const char *hint = NULL;
+    for (size_t i = 0; i < sizeof foreign_forms / sizeof foreign_forms[0] && !hint; i++)
+        if (strcmp(foreign_forms[i].name, name) == 0)
+            hint = foreign_forms[i].hint;
+    if (!hint || lookup(x, name) || fe_builtin_flags(name) >= 0 || fe_session_is_user_global(x->s, name) ||
+        (fe_session_is_repl(x->s) && x->lam) || unit_defines(x->forms, x->nforms, name))
+        return NULL;
+    return hint;
+}
 
 static Ast *expand_symbol(Ex *x, Datum *d)
 {
@@ -1139,6 +1281,11 @@ static Ast *expand(Ex *x, Datum *d, bool tail)
             fe_error(x->d, d->span, "define: not allowed here (only at top level or in a body)");
             return mk_nothing(x, d->span);
         }
+        const char *hint = foreign_form(x, head->u.str.s);
+        if (hint) {
+            fe_error(x->d, head->span, "%s is not an OmniLisp form; %s", head->u.str.s, hint);
+            return mk_nothing(x, d->span);
+        }
     }
     Ast *fn = expand(x, head, false);
     Ast **args = fe_alloc(x->a, (size_t)n * sizeof *args);
@@ -1179,7 +1326,7 @@ static void expand_top(Ex *x, Datum *f, FeVec *out)
 
 Ast *fe_expand_unit(FeArena *a, Diag *d, FeSession *s, Datum **forms, int n)
 {
-    Ex x = {a, d, s, NULL, NULL, 0};
+    Ex x = {a, d, s, NULL, NULL, 0, forms, n};
     int errors0 = d->nerrors;
     FeVec top = {0};
     for (int i = 0; i < n; i++)

@@ -57,6 +57,8 @@ enum {
     PR_NUMERIC = 1,     /* its arguments must be numbers: a value used here is a number */
     PR_RESULT_ARG1 = 2, /* the result is argument 1 (reset!) */
     PR_STORES_RESULT = 4, /* stores its result into argument 0 (swap!) */
+    PR_ON_ARG1 = 8,     /* the effect's "argument 0" is argument 1, and argument 0 is only
+                           read (member, assoc: the key comes first, as in Scheme) */
 };
 
 typedef struct PrimRow {
@@ -70,7 +72,11 @@ typedef struct PrimRow {
  * missing).  Checked against the runtime: e.g. omni_bv_add returns argv[0]
  * itself for one argument, hence PE_NUM_ALIAS; abs, floor, ... return their
  * argument only when it is a fixnum (an immediate), hence PE_PURE; append
- * shares its last argument; %seq-tail shares a list's tail. */
+ * shares its last argument; %seq-tail, drop and member share a list's tail;
+ * cadddr, last and assoc return an element (assoc: a pair of its list
+ * argument); take copies the first cells; iota makes Floats when start or
+ * step is one, hence PE_FRESH rather than PE_RANGE; sort copies the
+ * elements of its sequence (calls_role) and sort! returns its array. */
 static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(add, PE_NUM_ALIAS, PR_NUMERIC),   ROW(sub, PE_PURE, PR_NUMERIC),
     ROW(mul, PE_NUM_ALIAS, PR_NUMERIC),   ROW(div, PE_PURE, PR_NUMERIC),
@@ -108,6 +114,13 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(foldl, PE_CALLS, 0),              ROW(for_each, PE_CALLS, 0),
     ROW(apply, PE_CALLS, 0),
     ROW(range, PE_RANGE, PR_NUMERIC),
+    ROW(cadddr, PE_INDEX, 0),             ROW(last, PE_INDEX, 0),
+    ROW(take, PE_LISTIFY, 0),             ROW(drop, PE_TAIL, 0),
+    ROW(member, PE_TAIL, PR_ON_ARG1),     ROW(assoc, PE_INDEX, PR_ON_ARG1),
+    ROW(iota, PE_FRESH, PR_NUMERIC),
+    ROW(list_index, PE_CALLS, 0),         ROW(any, PE_CALLS, 0),
+    ROW(every, PE_CALLS, 0),
+    ROW(sort, PE_CALLS, 0),               ROW(sort_inplace, PE_CALLS, 0),
     ROW(string_length, PE_PURE, 0),       ROW(string_ref, PE_PURE, 0),
     ROW(substring, PE_FRESH, 0),          ROW(string_append, PE_FRESH, 0),
     ROW(string_eq, PE_PURE, 0),           ROW(string_lt, PE_PURE, 0),
@@ -180,8 +193,8 @@ IrPrimResult ir_prim_result(int64_t id)
     if (id == OMNI_BI_map || id == OMNI_BI_filter)
         return IR_RES_FRESH;
     PrimRow row = prim_row(id);
-    if (row.flags & PR_RESULT_ARG1)
-        return IR_RES_ARGS;
+    if (row.flags & (PR_RESULT_ARG1 | PR_ON_ARG1))
+        return IR_RES_ARGS;   /* (PART0 would name the wrong argument) */
     switch ((PrimEffect)row.effect) {
     case PE_PURE: case PE_FRESH: case PE_RANGE: case PE_HOLD: case PE_CONS: case PE_LIST:
     case PE_LISTIFY: case PE_COPY: case PE_STORE:
@@ -370,7 +383,12 @@ static uint8_t calls_role(int64_t id, int i, int n)
 {
     switch (id) {
     case OMNI_BI_map: case OMNI_BI_for_each: case OMNI_BI_filter:
+    case OMNI_BI_list_index: case OMNI_BI_any: case OMNI_BI_every:
         return i == 0 ? LK_CAPTURES : LK_ELEMS;
+    case OMNI_BI_sort:          /* (sort xs less?): new cells holding xs's elements */
+        return i == 0 ? LK_ELEMS : LK_CAPTURES;
+    case OMNI_BI_sort_inplace:  /* (sort! arr less?) returns arr itself */
+        return i == 0 ? LK_VALUE : LK_CAPTURES;
     case OMNI_BI_foldl:
         return i == 0 ? LK_CAPTURES : i == 1 ? LK_VALUE : LK_ELEMS;
     case OMNI_BI_apply:
@@ -404,6 +422,10 @@ static void prim_constraints(Esc *e, const RirInstr *in)
     PrimRow row = prim_row(in->imm);
     int d = in->dst, n = in->nargs;
     const int32_t *a = in->args;
+    if ((row.flags & PR_ON_ARG1) && n > 0) {
+        a++;   /* argument 0 (a key) is compared, never held nor returned */
+        n--;
+    }
     switch ((PrimEffect)row.effect) {
     case PE_PURE:
         break;

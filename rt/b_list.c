@@ -1,7 +1,8 @@
 /* b_list.c — list built-ins (list, list?, length, append, reverse,
- * list-ref, range), equal?, the higher-order built-ins that call function
- * values (map, filter, foldl, for-each, apply) and the hidden helpers the
- * `match` expansion uses on lists and arrays alike (%seq-*).
+ * list-ref, range, cadddr, last, take, drop, member, assoc, iota), equal?,
+ * the higher-order built-ins that call function values (map, filter, foldl,
+ * for-each, apply, list-index, any, every, sort, sort!) and the hidden
+ * helpers the `match` expansion uses on lists and arrays alike (%seq-*).
  * Lists can have millions of elements: everything here loops, nothing
  * recurses on a list's length, and lists are built front to back.
  * Function values are always called through omni_apply with the result
@@ -242,6 +243,271 @@ OVal omni_bv_range(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     for (int64_t i = n - 1; i >= 0; i--)
         out = omni_cons_in(r, omni_fix(a + i * step), out);
     return out;
+}
+
+/* ---- cadddr last take drop member assoc iota ---- */
+
+OVal omni_b_cadddr(Region *r, const OmniLoc *loc, OVal a)
+{
+    for (int k = 0; k < 3; k++)
+        a = omni_want_pair(loc, "cadddr", a)->cdr;
+    return omni_want_pair(loc, "cadddr", a)->car;
+}
+
+/* The last element, in one walk. */
+OVal omni_b_last(Region *r, const OmniLoc *loc, OVal xs)
+{
+    if (xs == OMNI_NIL)
+        omni_raise(loc, "last: list is empty");
+    OVal p = xs;
+    while (omni_is_type(p, OT_PAIR) && omni_is_type(OMNI_PAIR(p)->cdr, OT_PAIR))
+        p = OMNI_PAIR(p)->cdr;
+    if (!omni_is_type(p, OT_PAIR) || OMNI_PAIR(p)->cdr != OMNI_NIL)
+        omni_err_type(loc, "last", "List", xs);
+    return OMNI_PAIR(p)->car;
+}
+
+/* The n-th tail of xs for (take xs n) / (drop xs n), n in [0, length].
+ * Only the first n cells are read, so taking a few elements of a long list
+ * costs a few steps; the whole list is measured only for the message. */
+static OVal nth_tail(const OmniLoc *loc, const char *who, OVal xs, OVal nv, int64_t *np)
+{
+    if (!omni_is_list_head(xs))
+        omni_err_type(loc, who, "List", xs);
+    int64_t n = omni_want_fix(loc, who, nv), k = 0;
+    OVal p = xs;
+    for (; k < n && omni_is_type(p, OT_PAIR); k++)
+        p = OMNI_PAIR(p)->cdr;
+    if (n < 0 || k < n)
+        omni_raise(loc, "%s: count %lld out of range for list of length %lld", who, (long long)n,
+                   (long long)want_list_length(loc, who, xs));
+    *np = n;
+    return p;
+}
+
+OVal omni_b_take(Region *r, const OmniLoc *loc, OVal xs, OVal nv)
+{
+    int64_t n;
+    nth_tail(loc, "take", xs, nv, &n);
+    OmniListBuild b;
+    omni_lbuild_init(&b);
+    for (OVal p = xs; n-- > 0; p = OMNI_PAIR(p)->cdr)
+        omni_lbuild_push(r, &b, OMNI_PAIR(p)->car);
+    return b.head;
+}
+
+/* The tail itself, shared (as list-tail in Scheme). */
+OVal omni_b_drop(Region *r, const OmniLoc *loc, OVal xs, OVal nv)
+{
+    int64_t n;
+    return nth_tail(loc, "drop", xs, nv, &n);
+}
+
+/* (member x xs): the tail of xs whose car is equal? to x, or nothing. */
+OVal omni_b_member(Region *r, const OmniLoc *loc, OVal x, OVal xs)
+{
+    OVal p = xs;
+    for (; omni_is_type(p, OT_PAIR); p = OMNI_PAIR(p)->cdr)
+        if (omni_equal(x, OMNI_PAIR(p)->car))
+            return p;
+    if (p != OMNI_NIL)
+        omni_err_type(loc, "member", "List", xs);
+    return OMNI_NOTHING;
+}
+
+/* (assoc key alist): the first pair of alist whose car is equal? to key,
+ * or nothing.  Every element up to the match must be a pair. */
+OVal omni_b_assoc(Region *r, const OmniLoc *loc, OVal key, OVal alist)
+{
+    OVal p = alist;
+    for (; omni_is_type(p, OT_PAIR); p = OMNI_PAIR(p)->cdr) {
+        OPair *e = omni_want_pair(loc, "assoc", OMNI_PAIR(p)->car);
+        if (omni_equal(key, e->car))
+            return OMNI_PAIR(p)->car;
+    }
+    if (p != OMNI_NIL)
+        omni_err_type(loc, "assoc", "List", alist);
+    return OMNI_NOTHING;
+}
+
+/* (iota n [start [step]]): n numbers from start (0) by step (1).  Ints when
+ * start and step are Ints (an element past the Int range is an overflow
+ * error, checked at the last one: the elements are monotonic); otherwise
+ * Floats, each computed as start + i*step so rounding does not accumulate. */
+OVal omni_bv_iota(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
+{
+    int64_t n = omni_want_fix(loc, "iota", argv[0]);
+    OVal start = argc > 1 ? argv[1] : omni_fix(0), step = argc > 2 ? argv[2] : omni_fix(1);
+    if (n < 0)
+        omni_raise(loc, "iota: count must not be negative, got %lld", (long long)n);
+    if (n > OMNI_MAX_ELEMENTS)
+        omni_raise(loc, "iota: %lld elements is more than the limit of %lld",
+                   (long long)n, (long long)OMNI_MAX_ELEMENTS);
+    OVal out = OMNI_NIL;
+    if (omni_is_fix(start) && omni_is_fix(step)) {
+        int64_t a = omni_fixval(start), s = omni_fixval(step), last = a;
+        if (n > 0 && (__builtin_mul_overflow(n - 1, s, &last) || __builtin_add_overflow(a, last, &last) ||
+                      last < OMNI_FIX_MIN || last > OMNI_FIX_MAX))
+            omni_err_overflow(loc, "iota");
+        for (int64_t i = n - 1; i >= 0; i--)
+            out = omni_cons_in(r, omni_fix(a + i * s), out);
+        return out;
+    }
+    double a = omni_want_double(loc, "iota", start), s = omni_want_double(loc, "iota", step);
+    for (int64_t i = n - 1; i >= 0; i--)
+        out = omni_cons_in(r, omni_make_float(r, a + (double)i * s), out);
+    return out;
+}
+
+/* ---- list-index any every: a predicate over a list or an array ---- */
+
+static void want_pred_seq(const OmniLoc *loc, const char *who, OVal f, OVal xs, OmniSeq *s)
+{
+    omni_want_fn(loc, who, f);
+    if (!omni_seq_init(s, xs))
+        omni_err_type(loc, who, "List or Array", xs);
+}
+
+/* The index of the first element that satisfies f, or nothing. */
+OVal omni_b_list_index(Region *r, const OmniLoc *loc, OVal f, OVal xs)
+{
+    OmniSeq s;
+    want_pred_seq(loc, "list-index", f, xs, &s);
+    OVal x;
+    for (int64_t i = 0; omni_seq_next(loc, "list-index", &s, &x); i++)
+        if (omni_truthy(omni_apply(r, loc, f, 1, &x)))
+            return omni_fix(i);
+    return OMNI_NOTHING;
+}
+
+/* The first true result of f, or false (SRFI-1's any). */
+OVal omni_b_any(Region *r, const OmniLoc *loc, OVal f, OVal xs)
+{
+    OmniSeq s;
+    want_pred_seq(loc, "any", f, xs, &s);
+    OVal x;
+    while (omni_seq_next(loc, "any", &s, &x)) {
+        OVal y = omni_apply(r, loc, f, 1, &x);
+        if (omni_truthy(y))
+            return y;
+    }
+    return OMNI_FALSE;
+}
+
+/* false at the first element f rejects, else f's last result (true for
+ * no elements), as SRFI-1's every. */
+OVal omni_b_every(Region *r, const OmniLoc *loc, OVal f, OVal xs)
+{
+    OmniSeq s;
+    want_pred_seq(loc, "every", f, xs, &s);
+    OVal x, y = OMNI_TRUE;
+    while (omni_seq_next(loc, "every", &s, &x)) {
+        y = omni_apply(r, loc, f, 1, &x);
+        if (!omni_truthy(y))
+            return OMNI_FALSE;
+    }
+    return y;
+}
+
+/* ---- sort sort! ---- */
+
+/* A stable merge sort of v[0..n) by less?, bottom up, ping-ponging with
+ * tmp[0..n); returns the buffer that holds the result.  Stable because an
+ * element of the right run goes first only when (less? right left) is
+ * true: equal keys keep their order.  Two runs already in order (the last
+ * of the left not after the first of the right) are copied after that one
+ * call, so sorted input costs n calls.  less? is called through omni_apply
+ * with the result region r, like map's function; whatever it answers, the
+ * output is a permutation of the input. */
+static OVal *merge_sort(Region *r, const OmniLoc *loc, OVal less, OVal *v, OVal *tmp, int64_t n)
+{
+    for (int64_t w = 1; w < n; w *= 2) {
+        for (int64_t lo = 0; lo < n; lo += 2 * w) {
+            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            int64_t i = lo, j = mid, k = lo;
+            if (j < hi) {
+                OVal args[2] = { v[j], v[j - 1] };
+                if (!omni_truthy(omni_apply(r, loc, less, 2, args)))
+                    i = mid; /* in order: the left run is copied as it is */
+            }
+            if (i == mid) {
+                memcpy(tmp + lo, v + lo, (size_t)(hi - lo) * sizeof(OVal));
+                continue;
+            }
+            while (i < mid && j < hi) {
+                OVal args[2] = { v[j], v[i] };
+                tmp[k++] = omni_truthy(omni_apply(r, loc, less, 2, args)) ? v[j++] : v[i++];
+            }
+            memcpy(tmp + k, v + i, (size_t)(mid - i) * sizeof(OVal));
+            k += mid - i;
+            memcpy(tmp + k, v + j, (size_t)(hi - j) * sizeof(OVal));
+        }
+        OVal *t = v;
+        v = tmp;
+        tmp = t;
+    }
+    return v;
+}
+
+/* (sort xs less?): a new list of a list's elements, or a new array of an
+ * array's, in order.  The input is copied first, so a less? that changes
+ * the input array does not change what is sorted. */
+OVal omni_b_sort(Region *r, const OmniLoc *loc, OVal xs, OVal less)
+{
+    bool is_array = omni_is_type(xs, OT_ARRAY);
+    if (!is_array && !omni_is_list_head(xs))
+        omni_err_type(loc, "sort", "List or Array", xs);
+    int64_t n = is_array ? OMNI_PTR(OArray, xs)->len : want_list_length(loc, "sort", xs);
+    omni_want_fn(loc, "sort", less);
+    OVal buf[16], tbuf[16];
+    OVal *tmp = omni_scratch(r, tbuf, 16, n);
+    if (is_array) {
+        /* initialisation of a new array (as omni_bv_array): it holds
+         * elements of xs, which the compiler admitted for r (the row) */
+        OVal out = omni_array_new(r, n);
+        OArray *o = OMNI_PTR(OArray, out);
+        if (n == 0)
+            return out;
+        memcpy(o->items, OMNI_PTR(OArray, xs)->items, (size_t)n * sizeof(OVal));
+        OVal *s = merge_sort(r, loc, less, o->items, tmp, n);
+        if (s != o->items)
+            memcpy(o->items, s, (size_t)n * sizeof(OVal));
+        o->len = n;
+        return out;
+    }
+    OVal *v = omni_scratch(r, buf, 16, n);
+    int64_t k = 0;
+    for (OVal p = xs; p != OMNI_NIL; p = OMNI_PAIR(p)->cdr)
+        v[k++] = OMNI_PAIR(p)->car;
+    return omni_list_from(r, n, merge_sort(r, loc, less, v, tmp, n));
+}
+
+/* (sort! arr less?): sorts the array in place and returns it. */
+OVal omni_b_sort_inplace(Region *r, const OmniLoc *loc, OVal av, OVal less)
+{
+    OArray *a = omni_want_array(loc, "sort!", av);
+    omni_want_fn(loc, "sort!", less);
+    int64_t n = a->len;
+    if (n < 2)
+        return av;
+    OVal obuf[16], buf[16], tbuf[16];
+    OVal *orig = omni_scratch(r, obuf, 16, n), *v = omni_scratch(r, buf, 16, n);
+    OVal *tmp = omni_scratch(r, tbuf, 16, n);
+    memcpy(orig, a->items, (size_t)n * sizeof(OVal));
+    memcpy(v, a->items, (size_t)n * sizeof(OVal));
+    OVal *s = merge_sort(r, loc, less, v, tmp, n);
+    /* less? may have changed the array (push!, pop!, put!); writing the
+     * old values back would undo that, or write past a shrunk array */
+    if (a->len != n || memcmp(a->items, orig, (size_t)n * sizeof(OVal)) != 0)
+        omni_raise(loc, "sort!: the array was changed during the sort");
+    /* No store barrier: s is a permutation of the values the array holds
+     * right now, each of which already lives as long as the array (it was
+     * stored through the barrier, or admitted when the array was made).
+     * Moving a value to another slot of the same array adds no edge from
+     * the array to anything, and removes none: the set of edges the barrier
+     * keeps sound (and would count) is unchanged. */
+    memcpy(a->items, s, (size_t)n * sizeof(OVal));
+    return av;
 }
 
 /* ---- %seq-*: targets of `match` on list or array patterns ---- */

@@ -63,12 +63,19 @@ double omni_want_double(const OmniLoc *loc, const char *who, OVal v)
         return OMNI_PTR(T, v);                                       \
     }
 WANT_PTR(omni_want_string, OString, OT_STRING, "String")
-WANT_PTR(omni_want_pair, OPair, OT_PAIR, "Pair")
 WANT_PTR(omni_want_array, OArray, OT_ARRAY, "Array")
 WANT_PTR(omni_want_dict, ODict, OT_DICT, "Dict")
 WANT_PTR(omni_want_atom, OAtom, OT_ATOM, "Atom")
 WANT_PTR(omni_want_symbol, OSymbol, OT_SYMBOL, "Symbol")
 #undef WANT_PTR
+
+/* A pair is a tagged address (no header): OMNI_PAIR, not OMNI_PTR. */
+OPair *omni_want_pair(const OmniLoc *loc, const char *who, OVal v)
+{
+    if (!omni_is_type(v, OT_PAIR))
+        omni_err_type(loc, who, "Pair", v);
+    return OMNI_PAIR(v);
+}
 
 void omni_want_fn(const OmniLoc *loc, const char *who, OVal v)
 {

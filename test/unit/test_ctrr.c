@@ -370,6 +370,39 @@ START_TEST(test_local_closure_call)
 }
 END_TEST
 
+/* The rows of the list built-ins: member and assoc return a part of their
+ * second argument (PR_ON_ARG1), never the key; sort returns the elements
+ * of its sequence in new cells, sort! the array itself; take copies cells
+ * holding the elements, drop shares the list. */
+START_TEST(test_list_rows)
+{
+    Unit u = compile("(define (m n) (member (list n) (list (list n) 2)))\n"
+                     "(define (as n) (assoc (list 1) (list (cons (list 1) n))))\n"
+                     "(define (s n) (sort (list (list n) (list 1)) (fn [a b] (< (car a) (car b)))))\n"
+                     "(define (s2 n) (let [a [n]] (sort! a <)))\n"
+                     "(define (t n) (take (list (list n) 2) 1))\n"
+                     "(define (d n) (drop (list (list n) 2) 1))\n");
+    RirFunc *m = func(&u, "m");
+    ck_assert_int_ne(ESC(prim_site(m, OMNI_BI_list, 0)), IR_ESC_RETURN);   /* the key */
+    ck_assert_int_eq(ESC(prim_site(m, OMNI_BI_list, 2)), IR_ESC_RETURN);   /* the list */
+    ck_assert_int_eq(ESC(prim_site(m, OMNI_BI_list, 1)), IR_ESC_RETURN);   /* its element */
+    RirFunc *as = func(&u, "as");
+    ck_assert_int_ne(ESC(prim_site(as, OMNI_BI_list, 0)), IR_ESC_RETURN);  /* the key */
+    ck_assert_int_eq(ESC(prim_site(as, OMNI_BI_cons, 0)), IR_ESC_RETURN);  /* the pair found */
+    RirFunc *s = func(&u, "s");
+    ck_assert_int_eq(ESC(prim_site(s, OMNI_BI_list, 0)), IR_ESC_RETURN);   /* an element */
+    ck_assert_int_eq(ESC(prim_site(s, OMNI_BI_list, 2)), IR_ESC_ARG);      /* the input's cells */
+    RirFunc *s2 = func(&u, "s2");
+    ck_assert_int_eq(ESC(prim_site(s2, OMNI_BI_array, 0)), IR_ESC_RETURN);
+    RirFunc *t = func(&u, "t");
+    ck_assert_int_eq(ESC(prim_site(t, OMNI_BI_list, 0)), IR_ESC_RETURN);   /* an element */
+    ck_assert_int_ne(ESC(prim_site(t, OMNI_BI_list, 1)), IR_ESC_RETURN);   /* the input's cells */
+    RirFunc *d = func(&u, "d");
+    ck_assert_int_eq(ESC(prim_site(d, OMNI_BI_list, 1)), IR_ESC_RETURN);   /* shares the tail */
+    unit_free(&u);
+}
+END_TEST
+
 /* ------------------------------------------------------------ built-ins */
 
 /* Every built-in has an effect row: a prim of each, whose result is not
@@ -588,6 +621,7 @@ int main(void)
     tcase_add_test(c, test_loop_parameter_does_not_drag);
     tcase_add_test(c, test_structures);
     tcase_add_test(c, test_local_closure_call);
+    tcase_add_test(c, test_list_rows);
     tcase_add_test(c, test_every_builtin_modelled);
     suite_add_tcase(s, c);
     TCase *r = tcase_create("repair+verify");
