@@ -156,6 +156,11 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(print, PE_PURE, 0),               ROW(println, PE_PURE, 0),
     ROW(write, PE_PURE, 0),               ROW(newline, PE_PURE, 0),
     ROW(error, PE_PURE, 0),               ROW(time_ms, PE_PURE, 0),
+    /* rt/b_sys.c: fresh strings (and a fresh list of them), or immediates */
+    ROW(command_line_args, PE_FRESH, 0),  ROW(getenv, PE_FRESH, 0),
+    ROW(read_line, PE_FRESH, 0),          ROW(read_file, PE_FRESH, 0),
+    ROW(write_file, PE_PURE, 0),          ROW(append_file, PE_PURE, 0),
+    ROW(file_existsp, PE_PURE, 0),        ROW(exit, PE_PURE, 0),
     ROW(seq_len_eq, PE_PURE, 0),          ROW(seq_len_ge, PE_PURE, 0),
     ROW(pair_reserve, PE_CONS, 0),        ROW(pair_fill, PE_FILL, 0),
     ROW(car_known, PE_CAR, 0),            ROW(cdr_known, PE_CDR, 0),

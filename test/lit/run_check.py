@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run_check.py — run an OmniLisp program through omni-jit and omni-llc and
+r"""run_check.py — run an OmniLisp program through omni-jit and omni-llc and
 compare both runs with the expectations written in the program itself.
 
 Expectations are comments, Wren style, anywhere on a line:
@@ -10,16 +10,31 @@ Expectations are comments, Wren style, anywhere on a line:
     ; expect-exit: N         exit status (default 0; 1 when an expect-error is given)
 stdout must hold exactly the expected lines, no more.
 
-The program runs as `omni-jit FILE` and as the executable built by
-`omni-llc -O2 FILE -o TMP` (when omni-llc itself fails, e.g. on a compile
-error, its own output is what is compared).  Each step has a timeout.
-Exit status 0 when both runs match, 1 otherwise, with a diff naming the tool.
+What the program is given, the same in both runs:
+    ; args: WORDS            command-line arguments after the program (split
+                             like a shell does: "a b" is one word; several
+                             lines add up)
+    ; stdin: TEXT            one line of standard input: TEXT and a newline.
+                             Several lines are joined in file order.  TEXT may
+                             use \r \t \n \\ escapes, and a final \c means
+                             no newline after it.  Without the directive stdin
+                             is empty (/dev/null).
+    ; env: NAME=VALUE        an environment variable set for the program
+Each run starts in a fresh empty working directory of its own, removed
+afterwards, so a program may create files under relative names.
+
+The program runs as `omni-jit FILE ARGS` and as the executable built by
+`omni-llc -O2 FILE -o TMP` run as `TMP ARGS` (when omni-llc itself fails,
+e.g. on a compile error, its own output is what is compared).  Each step has
+a timeout.  Exit status 0 when both runs match, 1 otherwise, with a diff
+naming the tool.
 Usage: run_check.py --jit OMNI_JIT --llc OMNI_LLC [--only jit|llc] FILE
 """
 import argparse
 import difflib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -27,6 +42,8 @@ import sys
 import tempfile
 
 EXPECT_RE = re.compile(r";\s*expect(-error|-exit|-at)?:(.*)$")
+INPUT_RE = re.compile(r";\s*(args|stdin|env):(.*)$")
+STDIN_ESCAPES = {"r": "\r", "t": "\t", "n": "\n", "\\": "\\"}
 
 
 class Expect:
@@ -35,13 +52,41 @@ class Expect:
         self.errors = []      # substrings of stderr
         self.at = []          # "LINE:COL"
         self.exit = None      # explicit exit status
+        self.args = []        # command-line arguments of the program
+        self.stdin = None     # bytes, or None: /dev/null
+        self.env = {}         # added environment variables
+
+
+def decode_stdin(text, where):
+    """TEXT of a `; stdin:` line -> the input it stands for."""
+    out, i, newline = [], 0, True
+    while i < len(text):
+        c = text[i]
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        e = text[i + 1:i + 2]
+        if e == "c" and i + 2 == len(text):
+            newline = False
+        elif e in STDIN_ESCAPES:
+            out.append(STDIN_ESCAPES[e])
+        else:
+            sys.exit("%s: bad escape in stdin: %r" % (where, text))
+        i += 2
+    return "".join(out) + ("\n" if newline else "")
 
 
 def parse_expectations(path):
     exp = Expect()
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
-            m = EXPECT_RE.search(line.rstrip("\n"))
+            line = line.rstrip("\n")
+            m = INPUT_RE.search(line)
+            if m and not EXPECT_RE.search(line):
+                parse_input(exp, m.group(1), m.group(2), "%s:%d" % (path, lineno))
+                continue
+            m = EXPECT_RE.search(line)
             if not m:
                 continue
             kind, text = m.group(1), m.group(2)
@@ -65,20 +110,51 @@ def parse_expectations(path):
     return exp
 
 
+def parse_input(exp, kind, text, where):
+    if text.startswith(" "):
+        text = text[1:]
+    if kind == "args":
+        try:
+            exp.args += shlex.split(text)
+        except ValueError as e:
+            sys.exit("%s: bad args: %s" % (where, e))
+    elif kind == "stdin":
+        data = decode_stdin(text, where).encode("utf-8")
+        exp.stdin = (exp.stdin or b"") + data
+    else:
+        name, eq, value = text.strip().partition("=")
+        if not eq or not name:
+            sys.exit("%s: bad env (want NAME=VALUE): %r" % (where, text))
+        exp.env[name] = value
+
+
 class Result:
     def __init__(self, what, code, out, err, timed_out=False):
         self.what, self.code, self.out, self.err = what, code, out, err
         self.timed_out = timed_out
 
 
-def run(what, cmd, timeout):
+def run(what, cmd, timeout, exp=None):
+    """Runs cmd; with exp, as the program: its stdin, environment, and a
+    fresh working directory."""
+    stdin, env, cwd = None, None, None
+    if exp is not None:
+        stdin = exp.stdin
+        env = dict(os.environ)
+        env.update(exp.env)
+        cwd = tempfile.mkdtemp(prefix="omni-cwd-")
     try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=timeout)
+        p = subprocess.run(cmd, input=stdin,
+                           stdin=subprocess.DEVNULL if stdin is None else None,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                           env=env, cwd=cwd)
     except subprocess.TimeoutExpired as e:
         return Result(what, None, e.stdout or b"", e.stderr or b"", timed_out=True)
     except OSError as e:
         return Result(what, None, b"", ("cannot run %s: %s\n" % (cmd[0], e)).encode())
+    finally:
+        if cwd is not None:
+            shutil.rmtree(cwd, ignore_errors=True)
     return Result(what, p.returncode, p.stdout, p.stderr)
 
 
@@ -147,11 +223,15 @@ def main():
                     help="seconds per step (default 60, env OMNI_TEST_TIMEOUT)")
     ap.add_argument("file")
     args = ap.parse_args()
+    # the programs run in directories of their own
+    args.jit, args.llc = os.path.abspath(args.jit), os.path.abspath(args.llc)
 
     exp = parse_expectations(args.file)
     results = []
     if args.only in (None, "jit"):
-        results.append(run("jit", [args.jit, args.file], args.timeout))
+        # absolute: the program runs elsewhere (locations still end in FILE)
+        results.append(run("jit", [args.jit, os.path.abspath(args.file)] + exp.args,
+                           args.timeout, exp))
     if args.only in (None, "llc"):
         tmp = tempfile.mkdtemp(prefix="omni-run-")
         try:
@@ -163,7 +243,7 @@ def main():
                     comp.err += b"omni-llc exited 0 but wrote no executable\n"
                     results.append(comp)
                 else:
-                    res = run("llc", [exe], args.timeout)
+                    res = run("llc", [exe] + exp.args, args.timeout, exp)
                     # compiler warnings belong to the report too
                     res.err = comp.err + res.err
                     results.append(res)

@@ -549,6 +549,59 @@ START_TEST(t_error_time)
 }
 END_TEST
 
+/* ---- the process: arguments, environment, stdin, files (rt/b_sys.c) ---- */
+
+START_TEST(t_process)
+{
+    char *argv[] = { "prog.omni", "a", "b c", NULL };
+    omni_rt_init(3, argv);
+    WRITE(omni_b_command_line_args(R, &L), "(\"a\" \"b c\")");
+    WRITE(APPLY("command-line-args"), "(\"a\" \"b c\")");
+    omni_rt_init(1, argv);
+    WRITE(omni_b_command_line_args(R, &L), "()");
+
+    setenv("OMNI_UNIT_VAR", "v=1", 1);
+    unsetenv("OMNI_UNIT_UNSET");
+    WRITE(omni_b_getenv(R, &L, S("OMNI_UNIT_VAR")), "\"v=1\"");
+    ck_assert(omni_b_getenv(R, &L, S("OMNI_UNIT_UNSET")) == OMNI_NOTHING);
+    ERR("getenv: expected String, got 5", "getenv", I(5));
+
+    char dir[] = "/tmp/omni-unit-XXXXXX";
+    ck_assert(mkdtemp(dir) != NULL);
+    char path[64], in[64];
+    snprintf(path, sizeof path, "%s/f.txt", dir);
+    snprintf(in, sizeof in, "%s/in.txt", dir);
+    ck_assert(omni_b_file_existsp(R, &L, S(path)) == OMNI_FALSE);
+    ck_assert(omni_b_write_file(R, &L, S(path), S("ab\n")) == OMNI_NOTHING);
+    ck_assert(omni_b_append_file(R, &L, S(path), S("c")) == OMNI_NOTHING);
+    ck_assert(omni_b_file_existsp(R, &L, S(path)) == OMNI_TRUE);
+    WRITE(omni_b_read_file(R, &L, S(path)), "\"ab\\nc\"");
+    ck_assert(omni_b_file_existsp(R, &L, S(dir)) == OMNI_TRUE);
+    ERR("read-file: cannot read", "read-file", S(dir));
+    ERR("write-file: expected String, got 1", "write-file", S(path), I(1));
+    ERR("append-file: expected String, got 1", "append-file", I(1), S("x"));
+    ERR("file-exists?: the name contains a NUL byte", "file-exists?",
+        omni_make_string(R, "a\0b", 3));
+
+    /* read-line on a file as stdin: \n and \r\n ends, a last line without
+     * one, then nothing */
+    ck_assert(omni_b_write_file(R, &L, S(in), S("one\r\n\ntwo")) == OMNI_NOTHING);
+    ck_assert(freopen(in, "r", stdin) != NULL);
+    WRITE(omni_b_read_line(R, &L), "\"one\"");
+    WRITE(omni_b_read_line(R, &L), "\"\"");
+    WRITE(APPLY("read-line"), "\"two\"");
+    ck_assert(omni_b_read_line(R, &L) == OMNI_NOTHING);
+    ck_assert(omni_b_read_line(R, &L) == OMNI_NOTHING);
+
+    ERR("exit: status 256 is not in 0..255", "exit", I(256));
+    ERR("exit: expected Int, got \"0\"", "exit", S("0"));
+    unlink(path);
+    unlink(in);
+    ck_assert(rmdir(dir) == 0);
+    ERR("read-file: cannot open \"/tmp/omni-unit-", "read-file", S(path));
+}
+END_TEST
+
 /* ---- hidden match helpers ---- */
 
 START_TEST(t_seq_helpers)
@@ -605,6 +658,7 @@ static Suite *builtins_suite(void)
     tcase_add_test(tc, t_atoms);
     tcase_add_test(tc, t_output);
     tcase_add_test(tc, t_error_time);
+    tcase_add_test(tc, t_process);
     tcase_add_test(tc, t_seq_helpers);
     suite_add_tcase(s, tc);
     return s;
