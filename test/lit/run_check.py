@@ -13,7 +13,9 @@ stdout must hold exactly the expected lines, no more.
 What the program is given, the same in both runs:
     ; args: WORDS            command-line arguments after the program (split
                              like a shell does: "a b" is one word; several
-                             lines add up)
+                             lines add up); %S in a word is the directory
+                             of the program's file (for input files kept
+                             next to the test, e.g. %S/Inputs/words.txt)
     ; stdin: TEXT            one line of standard input: TEXT and a newline.
                              Several lines are joined in file order.  TEXT may
                              use \r \t \n \\ escapes, and a final \c means
@@ -84,7 +86,7 @@ def parse_expectations(path):
             line = line.rstrip("\n")
             m = INPUT_RE.search(line)
             if m and not EXPECT_RE.search(line):
-                parse_input(exp, m.group(1), m.group(2), "%s:%d" % (path, lineno))
+                parse_input(exp, m.group(1), m.group(2), "%s:%d" % (path, lineno), path)
                 continue
             m = EXPECT_RE.search(line)
             if not m:
@@ -110,12 +112,13 @@ def parse_expectations(path):
     return exp
 
 
-def parse_input(exp, kind, text, where):
+def parse_input(exp, kind, text, where, path):
     if text.startswith(" "):
         text = text[1:]
     if kind == "args":
         try:
-            exp.args += shlex.split(text)
+            here = os.path.dirname(os.path.abspath(path))
+            exp.args += [w.replace("%S", here) for w in shlex.split(text)]
         except ValueError as e:
             sys.exit("%s: bad args: %s" % (where, e))
     elif kind == "stdin":
