@@ -1072,8 +1072,12 @@ static Ast *sf_try(Ex *x, Datum *f, bool tail)
     int n = f->u.list.n;
     Datum *clause = n >= 2 ? it[n - 1] : NULL;
     if (!clause || !head_is(clause, "catch")) {
-        fe_error(x->d, clause ? clause->span : f->span,
-                 "try: expected (try expr (catch e handler...)), with the catch clause last");
+        for (int i = 1; i < n - 1; i++)
+            if (head_is(it[i], "catch")) {
+                fe_error(x->d, it[i]->span, "try: the (catch e handler...) clause must come last");
+                return mk_nothing(x, f->span);
+            }
+        fe_error(x->d, f->span, "try: expected (try expr (catch e handler...))");
         return mk_nothing(x, f->span);
     }
     if (n < 3) {
