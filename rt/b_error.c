@@ -28,16 +28,21 @@ static void call_thunk(void *p)
     c->result = omni_apply(c->r, c->loc, c->thunk, 0, NULL);
 }
 
+OVal omni_error_new(Region *r, OVal message, OVal irritants)
+{
+    OError *e = omni_region_alloc_inline(r, sizeof(OError));
+    omni_hdr_init(e, OT_ERROR);
+    e->message = message;
+    e->irritants = irritants;
+    return OMNI_VAL(e);
+}
+
 /* The error value of a caught error: new in r, holding only what the
  * raise put in r (or older regions). */
 static OVal error_value(Region *r, const OmniCaught *c)
 {
     OVal msg = c->message ? c->message : omni_make_string(r, c->text, (int64_t)strlen(c->text));
-    OError *e = omni_region_alloc_inline(r, sizeof(OError));
-    omni_hdr_init(e, OT_ERROR);
-    e->message = msg;
-    e->irritants = c->irritants;
-    return OMNI_VAL(e);
+    return omni_error_new(r, msg, c->irritants);
 }
 
 OVal omni_b_try(Region *r, const OmniLoc *loc, OVal thunk, OVal handler)

@@ -124,6 +124,9 @@ int omni_try_catch(Region *r, void (*fn)(void *), void *arg, OmniCaught *out);
 /* Raises the error of an `error` call: text is the printed message,
  * argv[0] the message value, argv[1..argc-1] the irritants. */
 _Noreturn void omni_raise_irritants(const OmniLoc *loc, const char *text, int64_t argc, const OVal *argv);
+/* A new error value in r (rt/b_error.c); the fields must already live as
+ * long as r (it is made by the runtime, not through admission). */
+OVal omni_error_new(Region *r, OVal message, OVal irritants);
 
 /* ---- built-in function values (rt/builtins.c) ---- */
 /* Installs one global function value per non-hidden built-in. */
