@@ -19,7 +19,9 @@
  */
 #include "rt_core.h"
 
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,18 @@ void omni_set_error_stream(FILE *f) { g_err_stream = f; }
 const char *omni_last_error(void) { return tl_last_error; }
 bool omni_try_active(void) { return tl_try != NULL; }
 
+/* A stack overflow unwinds from its SIGSEGV handler (stack.c), during
+ * which the signal is blocked; siglongjmp to a frame that saved no mask
+ * leaves it so, and the next overflow would kill the process. */
+static void unblock_faults(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGSEGV);
+    sigaddset(&s, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+}
+
 /* On an error, the scopes the unwound code had open are closed: every
  * region this thread made since the try began and did not exit is exited
  * (and reclaimed unless something still holds it), so a REPL that keeps
@@ -51,7 +65,10 @@ static int try_frame(void (*fn)(void *), void *arg, OmniCaught *caught)
     f.prev = tl_try;
     f.region_mark = omni_region_mark();
     f.caught = caught;
-    if (sigsetjmp(f.jb, 1) == 0) {
+    /* A catching frame does not save the signal mask (a system call per
+     * try); its error path unblocks what a fault handler's unwind left
+     * blocked instead (unblock_faults). */
+    if (sigsetjmp(f.jb, caught == NULL) == 0) {
         tl_try = &f;
         fn(arg);
         tl_try = f.prev;
@@ -59,6 +76,8 @@ static int try_frame(void (*fn)(void *), void *arg, OmniCaught *caught)
         return 0;
     }
     tl_try = f.prev;
+    if (caught)
+        unblock_faults();
     omni_stack_rearm(); /* before the unwinding below: it may allocate */
     omni_region_unwind(f.region_mark);
     return 1;
