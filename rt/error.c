@@ -8,7 +8,8 @@
  * (the REPL's per-input recovery point, the AOT main) or, with none active,
  * exits with status 1.  omni_try frames are a per-thread stack; stack.c
  * reuses the same unwinding from its stack-overflow signal handler, which is
- * why frames use sigsetjmp(…, 1) (the handler's blocked mask is restored).
+ * why frames use sigsetjmp(…, 1) (the handler's blocked mask is restored;
+ * catching frames, which are many, unblock the fault signals instead).
  * Each frame records a region watermark; when an error lands in the frame,
  * the scope regions opened since are exited (region.c, omni_region_unwind).
  * A frame of the language's `try` (omni_try_catch, rt/b_error.c) catches:
