@@ -215,6 +215,7 @@ static bool head_is(const Datum *d, const char *s)
 static const char *const reserved_names[] = {
     "quote", "if", "do", "begin", "define", "fn", "lambda", "\xce\xbb", "let", "set!",
     "and", "or", "when", "unless", "cond", "match", "let*", "letrec", "letrec*",
+    "try",
 };
 
 static bool is_reserved(const char *name)
@@ -1124,6 +1125,47 @@ static Ast *sf_match(Ex *x, Datum *f, bool tail)
     return mk_let1(x, v, init, acc, f->span);
 }
 
+/* (try body... (catch e handler...)) →
+ *   (%try (fn [] body...) (fn [e] handler...))
+ * %try (rt/b_error.c) calls the thunk in a catching frame and, when an
+ * error lands there, the handler with the error value.  Neither body is in
+ * tail position of the enclosing function (they are bodies of their own
+ * lambdas); the %try call itself is an ordinary call, in tail position or
+ * not. */
+static Ast *sf_try(Ex *x, Datum *f, bool tail)
+{
+    Datum **it = f->u.list.items;
+    int n = f->u.list.n;
+    Datum *clause = n >= 2 ? it[n - 1] : NULL;
+    if (!clause || !head_is(clause, "catch")) {
+        for (int i = 1; i < n - 1; i++)
+            if (head_is(it[i], "catch")) {
+                fe_error(x->d, it[i]->span, "try: the (catch e handler...) clause must come last");
+                return mk_nothing(x, f->span);
+            }
+        fe_error(x->d, f->span, "try: expected (try expr (catch e handler...))");
+        return mk_nothing(x, f->span);
+    }
+    if (n < 3) {
+        fe_error(x->d, f->span, "try: expected an expression before (catch e handler...)");
+        return mk_nothing(x, f->span);
+    }
+    Datum **ct = clause->u.list.items;
+    int cn = clause->u.list.n;
+    if (cn < 2) {
+        fe_error(x->d, clause->span, "catch: expected (catch e handler...)");
+        return mk_nothing(x, f->span);
+    }
+    if (!check_bindable(x, ct[1], "catch", "the error name"))
+        return mk_nothing(x, f->span);
+    Params none = {0}, pe = {0};
+    params_add(x, &pe, ct[1], NULL, false, "catch");
+    Ast **args = fe_alloc(x->a, 2 * sizeof *args);
+    args[0] = make_lambda(x, "try", &none, it + 1, n - 2, f->span);
+    args[1] = make_lambda(x, "catch", &pe, ct + 2, cn - 2, clause->span);
+    return mk_call(x, mk_gref(x, "%try", f->span), args, 2, tail, f->span);
+}
+
 /* ---------------------------------------------------------- expressions */
 typedef Ast *(*SpecialFn)(Ex *, Datum *, bool);
 static const struct {
@@ -1135,6 +1177,7 @@ static const struct {
     {"set!", sf_set},    {"and", sf_and},       {"or", sf_or},        {"when", sf_when_unless},
     {"unless", sf_when_unless}, {"cond", sf_cond}, {"match", sf_match},
     {"let*", sf_let},    {"letrec", sf_letrec}, {"letrec*", sf_letrec},
+    {"try", sf_try},
 };
 
 /* ------------------------------------------------ forms of other Lisps */

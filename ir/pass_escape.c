@@ -153,6 +153,7 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(boolp, PE_PURE, 0),               ROW(nothingp, PE_PURE, 0),
     ROW(fnp, PE_PURE, 0),                 ROW(arrayp, PE_PURE, 0),
     ROW(dictp, PE_PURE, 0),               ROW(atomp, PE_PURE, 0),
+    ROW(errorp, PE_PURE, 0),
     ROW(print, PE_PURE, 0),               ROW(println, PE_PURE, 0),
     ROW(write, PE_PURE, 0),               ROW(newline, PE_PURE, 0),
     ROW(error, PE_PURE, 0),               ROW(time_ms, PE_PURE, 0),
@@ -161,6 +162,8 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(read_line, PE_FRESH, 0),          ROW(read_file, PE_FRESH, 0),
     ROW(write_file, PE_PURE, 0),          ROW(append_file, PE_PURE, 0),
     ROW(file_existsp, PE_PURE, 0),        ROW(exit, PE_PURE, 0),
+    ROW(error_message, PE_CAR, 0),        ROW(error_irritants, PE_CAR, 0),
+    ROW(try, PE_CALLS, 0),
     ROW(seq_len_eq, PE_PURE, 0),          ROW(seq_len_ge, PE_PURE, 0),
     ROW(pair_reserve, PE_CONS, 0),        ROW(pair_fill, PE_FILL, 0),
     ROW(car_known, PE_CAR, 0),            ROW(cdr_known, PE_CDR, 0),
@@ -400,6 +403,8 @@ static uint8_t calls_role(int64_t id, int i, int n)
         return i == 0 ? LK_CAPTURES : i == n - 1 ? LK_ELEMS : LK_VALUE;
     case OMNI_BI_swap:
         return i == 0 ? LK_ELEMS : i == 1 ? LK_CAPTURES : LK_VALUE;
+    case OMNI_BI_try: /* (%try thunk handler): both are called */
+        return LK_CAPTURES;
     default:
         return LK_VALUE;
     }

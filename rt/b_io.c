@@ -72,7 +72,7 @@ OVal omni_bv_error(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
         memcpy(msg, b.p, b.n);
     msg[b.n] = 0;
     omni_buf_free(&b);
-    omni_raise(loc, "%s", msg);
+    omni_raise_irritants(loc, msg, argc, argv);
 }
 
 OVal omni_b_time_ms(Region *r, const OmniLoc *loc)

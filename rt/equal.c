@@ -90,6 +90,14 @@ bool omni_equal(OVal a, OVal b)
         }
         case OT_DICT:
             return dict_equal(OMNI_PTR(ODict, a), OMNI_PTR(ODict, b));
+        case OT_ERROR: { /* immutable: equal when message and irritants are */
+            const OError *x = OMNI_PTR(OError, a), *y = OMNI_PTR(OError, b);
+            if (!omni_equal(x->message, y->message))
+                return false;
+            a = x->irritants;
+            b = y->irritants;
+            continue;
+        }
         case OT_SYMBOL:
         case OT_CLOSURE:
         case OT_ATOM:
@@ -144,6 +152,12 @@ uint64_t omni_hash(OVal v)
             const OClosure *c = OMNI_PTR(OClosure, v);
             return mix(h ^ mix((uint64_t)(uintptr_t)c->code ^ (uint64_t)(uintptr_t)c->generic) ^
                        (uint64_t)(uintptr_t)c->builtin ^ 0xC1);
+        }
+        case OT_ERROR: {
+            const OError *e = OMNI_PTR(OError, v);
+            h = mix(h ^ omni_hash(e->message) ^ 0xE1);
+            v = e->irritants;
+            continue;
         }
         case OT_ATOM:
         case OT_BOX:

@@ -8,13 +8,21 @@
  * (the REPL's per-input recovery point, the AOT main) or, with none active,
  * exits with status 1.  omni_try frames are a per-thread stack; stack.c
  * reuses the same unwinding from its stack-overflow signal handler, which is
- * why frames use sigsetjmp(…, 1) (the handler's blocked mask is restored).
+ * why frames use sigsetjmp(…, 1) (the handler's blocked mask is restored;
+ * catching frames, which are many, unblock the fault signals instead).
  * Each frame records a region watermark; when an error lands in the frame,
  * the scope regions opened since are exited (region.c, omni_region_unwind).
+ * A frame of the language's `try` (omni_try_catch, rt/b_error.c) catches:
+ * an error that lands in it is recorded in its OmniCaught, not printed,
+ * and the irritants of an `error` call are admitted into the try's result
+ * region before the unwinding exits the regions they may live in
+ * (docs/RUNTIME.md, "Catching errors").
  */
 #include "rt_core.h"
 
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +31,7 @@ typedef struct TryFrame {
     sigjmp_buf jb;
     struct TryFrame *prev;
     uint64_t region_mark;   /* newest region id of this thread when the try began */
+    OmniCaught *caught;     /* a catching frame (`try`): where the error is recorded */
 } TryFrame;
 
 static _Thread_local TryFrame *tl_try;
@@ -35,16 +44,32 @@ void omni_set_error_stream(FILE *f) { g_err_stream = f; }
 const char *omni_last_error(void) { return tl_last_error; }
 bool omni_try_active(void) { return tl_try != NULL; }
 
+/* A stack overflow unwinds from its SIGSEGV handler (stack.c), during
+ * which the signal is blocked; siglongjmp to a frame that saved no mask
+ * leaves it so, and the next overflow would kill the process. */
+static void unblock_faults(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGSEGV);
+    sigaddset(&s, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+}
+
 /* On an error, the scopes the unwound code had open are closed: every
  * region this thread made since the try began and did not exit is exited
  * (and reclaimed unless something still holds it), so a REPL that keeps
  * going after errors does not leak regions. */
-int omni_try(void (*fn)(void *), void *arg)
+static int try_frame(void (*fn)(void *), void *arg, OmniCaught *caught)
 {
     TryFrame f;
     f.prev = tl_try;
     f.region_mark = omni_region_mark();
-    if (sigsetjmp(f.jb, 1) == 0) {
+    f.caught = caught;
+    /* A catching frame does not save the signal mask (a system call per
+     * try); its error path unblocks what a fault handler's unwind left
+     * blocked instead (unblock_faults). */
+    if (sigsetjmp(f.jb, caught == NULL) == 0) {
         tl_try = &f;
         fn(arg);
         tl_try = f.prev;
@@ -52,9 +77,25 @@ int omni_try(void (*fn)(void *), void *arg)
         return 0;
     }
     tl_try = f.prev;
+    if (caught)
+        unblock_faults();
     omni_stack_rearm(); /* before the unwinding below: it may allocate */
     omni_region_unwind(f.region_mark);
     return 1;
+}
+
+int omni_try(void (*fn)(void *), void *arg) { return try_frame(fn, arg, NULL); }
+
+/* The same, catching: an error raised inside is recorded in *out (not
+ * printed); irritants are admitted into r, the try's result region, which
+ * existed before the try began and so is not exited by the unwinding. */
+int omni_try_catch(Region *r, void (*fn)(void *), void *arg, OmniCaught *out)
+{
+    out->r = r;
+    out->message = 0;
+    out->irritants = OMNI_NIL;
+    out->text[0] = 0;
+    return try_frame(fn, arg, out);
 }
 
 _Noreturn void omni_error_unwind(void)
@@ -68,6 +109,10 @@ _Noreturn void omni_error_unwind(void)
 
 void omni_error_report(const OmniLoc *loc, const char *msg)
 {
+    if (tl_try && tl_try->caught) { /* a `try` catches it: recorded, nothing printed */
+        snprintf(tl_try->caught->text, sizeof tl_try->caught->text, "%s", msg);
+        return;
+    }
     FILE *err = g_err_stream ? g_err_stream : stderr;
     snprintf(tl_last_error, sizeof tl_last_error, "%s", msg);
     omni_out_flush();
@@ -86,6 +131,37 @@ _Noreturn void omni_raise(const OmniLoc *loc, const char *fmt, ...)
     va_end(ap);
     omni_error_report(loc, msg);
     omni_error_unwind();
+}
+
+/* An `error` call (b_io.c): `text` is the whole message; argv[0] is the
+ * message value and argv[1..] the irritants.  When a `try` catches, the
+ * message (a String, or the display form of anything else) and a list of
+ * the irritants are made to live in its result region now, through the one
+ * repair (omni_admit: immutable data is transmigrated, the regions of
+ * mutable data are retained), since the unwinding is about to exit every
+ * region made inside the try.  Recorded last, so that an error raised by
+ * the repair itself (a stack overflow at its safe point) leaves a
+ * consistent record. */
+_Noreturn void omni_raise_irritants(const OmniLoc *loc, const char *text, int64_t argc, const OVal *argv)
+{
+    TryFrame *f = tl_try;
+    if (f && f->caught && argc > 0) {
+        Region *r = f->caught->r;
+        OVal msg;
+        if (omni_is_type(argv[0], OT_STRING)) {
+            msg = omni_admit(r, argv[0]);
+        } else {
+            char *s = omni_to_cstring(argv[0], false);
+            msg = omni_make_string(r, s, (int64_t)strlen(s));
+            free(s);
+        }
+        OVal irritants = OMNI_NIL;
+        for (int64_t i = argc - 1; i >= 1; i--)
+            irritants = omni_cons_in(r, omni_admit(r, argv[i]), irritants);
+        f->caught->message = msg;
+        f->caught->irritants = irritants;
+    }
+    omni_raise(loc, "%s", text);
 }
 
 _Noreturn void omni_internal_error(const char *fmt, ...)

@@ -521,4 +521,5 @@ OMNI_HOT_PRED(fnp, omni_is_type(v, OT_CLOSURE))
 OMNI_HOT_PRED(arrayp, omni_is_type(v, OT_ARRAY))
 OMNI_HOT_PRED(dictp, omni_is_type(v, OT_DICT))
 OMNI_HOT_PRED(atomp, omni_is_type(v, OT_ATOM))
+OMNI_HOT_PRED(errorp, omni_is_type(v, OT_ERROR))
 #undef OMNI_HOT_PRED

@@ -99,6 +99,8 @@ typedef struct ODict {
 } ODict;
 typedef struct OAtom   { OHdr h; OVal val; } OAtom;
 typedef struct OBox    { OHdr h; OVal val; } OBox;   /* a captured variable that is assigned */
+/* A caught error (`try`, rt/b_error.c): immutable once made. */
+typedef struct OError  { OHdr h; OVal message, irritants; } OError; /* a String, a list */
 
 /* Generic entry of a function value: C calling convention, any argument
  * count.  Checks arity (error at `loc`), builds the rest list, and calls the

@@ -310,6 +310,15 @@ void omni_buf_value(OmniBuf *b, OVal v, bool w)
         omni_buf_value(b, OMNI_PTR(OBox, v)->val, w);
         omni_buf_putc(b, '>');
         return;
+    case OT_ERROR: /* #<error "message" irritant ...>, in both forms */
+        omni_buf_puts(b, "#<error ", 8);
+        omni_buf_value(b, OMNI_PTR(OError, v)->message, true);
+        for (OVal p = OMNI_PTR(OError, v)->irritants; omni_is_pair(p); p = OMNI_PAIR(p)->cdr) {
+            omni_buf_putc(b, ' ');
+            omni_buf_value(b, OMNI_PAIR(p)->car, true);
+        }
+        omni_buf_putc(b, '>');
+        return;
     case OT__COUNT:
         break;
     }

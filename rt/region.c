@@ -798,7 +798,8 @@ void omni_region_unwind(uint64_t mark)
             open[n++] = r;
         }
     }
-    qsort(open, n, sizeof *open, by_id_desc);
+    if (n > 1) /* open is NULL when none is open: qsort must not see it */
+        qsort(open, n, sizeof *open, by_id_desc);
     for (size_t i = 0; i < n; i++)
         omni_region_exit_slow(open[i]);
     free(open);

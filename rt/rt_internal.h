@@ -110,6 +110,24 @@ int omni_utf8_encode(uint32_t cp, char out[4]);
 void omni_out_write(const char *s, size_t n);
 void omni_out_flush(void);
 
+/* ---- errors caught by `try` (rt/error.c; rt/b_error.c makes the value) ---- */
+typedef struct OmniCaught {
+    Region *r;         /* the try's result region */
+    OVal message;      /* an `error` call's message, living in r or older; 0: use text */
+    OVal irritants;    /* an `error` call's irritants, a list living in r; () otherwise */
+    char text[1024];   /* the message as it would have been printed */
+} OmniCaught;
+/* Runs fn(arg) in a catching frame: returns 0 when it returned, 1 when an
+ * error was raised inside (recorded in *out, not printed; the regions made
+ * since the start exited). */
+int omni_try_catch(Region *r, void (*fn)(void *), void *arg, OmniCaught *out);
+/* Raises the error of an `error` call: text is the printed message,
+ * argv[0] the message value, argv[1..argc-1] the irritants. */
+_Noreturn void omni_raise_irritants(const OmniLoc *loc, const char *text, int64_t argc, const OVal *argv);
+/* A new error value in r (rt/b_error.c); the fields must already live as
+ * long as r (it is made by the runtime, not through admission). */
+OVal omni_error_new(Region *r, OVal message, OVal irritants);
+
 /* ---- built-in function values (rt/builtins.c) ---- */
 /* Installs one global function value per non-hidden built-in. */
 void omni_builtins_install(void);

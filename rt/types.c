@@ -135,6 +135,15 @@ static void trace_BOX(OVal v, void (*visit)(OVal *, void *), void *ctx)
     visit(&OMNI_PTR(OBox, v)->val, ctx);
 }
 
+/* ---- Error: a message and a list of irritants, both immutable ---- */
+static size_t size_ERROR(OVal v) { (void)v; return sizeof(OError); }
+static OVal clone_ERROR(Region *to, OVal v) { return OMNI_VAL(copy_obj(to, v, sizeof(OError))); }
+static void trace_ERROR(OVal v, void (*visit)(OVal *, void *), void *ctx)
+{
+    visit(&OMNI_PTR(OError, v)->message, ctx);
+    visit(&OMNI_PTR(OError, v)->irritants, ctx);
+}
+
 /* Trace shapes (offset, count of OVal fields; -1: variable, ask trace). */
 #define FIELDS_PAIR    offsetof(OPair, car), 2
 #define FIELDS_FLOAT   0, 0
@@ -145,6 +154,7 @@ static void trace_BOX(OVal v, void (*visit)(OVal *, void *), void *ctx)
 #define FIELDS_CLOSURE 0, -1
 #define FIELDS_ATOM    offsetof(OAtom, val), 1
 #define FIELDS_BOX     offsetof(OBox, val), 1
+#define FIELDS_ERROR   offsetof(OError, message), 2
 
 /* Derived from types.def: a new row without its size_/clone_/trace_
  * functions does not compile, so every type has complete metadata. */

@@ -755,6 +755,7 @@ static void samples(Region *r, OVal out[OT__COUNT])
     OMNI_PTR(OClosure, out[OT_CLOSURE])->free[0] = str(r, "captured");
     out[OT_ATOM] = omni_atom_new(r, str(r, "in atom"));
     out[OT_BOX] = omni_box_new(r, omni_make_float(r, 7.0));
+    out[OT_ERROR] = omni_error_new(r, str(r, "bad"), cons(r, str(r, "irritant"), OMNI_NIL));
 }
 
 /* Totality: every type of the registry transmigrates, and the copy is
@@ -978,6 +979,106 @@ START_TEST(test_unwind_on_error)
 }
 END_TEST
 
+/* ---- catching (the language's try): omni_try_catch ---------------------------------------- */
+
+typedef struct CatchArg {
+    Region *inner;   /* a scope the failing code made inside the try */
+    OVal arr;        /* its mutable irritant, when `mutable` */
+    bool mutable;
+} CatchArg;
+
+static void fail_with_irritants(void *p)
+{
+    CatchArg *a = p;
+    Region *s = a->inner = omni_region_new(omni_region_global());
+    OVal argv[4] = { str(s, "bad"), cons(s, omni_fix(1), cons(s, str(s, "x"), OMNI_NIL)), omni_fix(7) };
+    int argc = 3;
+    if (a->mutable) {
+        a->arr = argv[argc++] = omni_array_new(s, 1);
+        omni_array_push(a->arr, omni_fix(5));
+    }
+    omni_raise_irritants(NULL, "bad (1 \"x\") 7", argc, argv);
+}
+
+static void fail_at_runtime(void *p)
+{
+    Region *s = omni_region_new(omni_region_global());
+    omni_b_car(s, NULL, p ? str(s, "not a pair") : omni_fix(5));
+}
+
+static int g_caught_inner;
+static void catch_inside(void *p)
+{
+    OmniCaught c;
+    g_caught_inner = omni_try_catch(p, fail_at_runtime, NULL, &c);
+    ck_assert_str_eq(c.text, "car: expected Pair, got 5");
+    omni_raise(NULL, "after the inner try"); /* goes to the enclosing omni_try */
+}
+
+START_TEST(test_try_catch)
+{
+    Region *r = omni_region_new(omni_region_global()); /* the try's result region */
+    OmniRegionCounters c0 = counters();
+    fflush(g_errs);
+    long errs0 = ftell(g_errs);
+    OmniCaught c;
+    CatchArg a = { 0 };
+
+    /* Immutable irritants made inside the try: copied into r, and the
+     * scope they lived in is exited and reclaimed.  Nothing is printed. */
+    ck_assert_int_eq(omni_try_catch(r, fail_with_irritants, &a, &c), 1);
+    fflush(g_errs);
+    ck_assert_int_eq(ftell(g_errs), errs0);
+    ck_assert_str_eq(c.text, "bad (1 \"x\") 7");
+    ck_assert_ptr_eq(c.r, r);
+    ck_assert_ptr_eq(omni_region_of(c.message), r);
+    ck_assert_str_eq(OMNI_PTR(OString, c.message)->data, "bad");
+    ck_assert_int_eq(omni_list_length(c.irritants), 2);
+    ck_assert_ptr_eq(omni_region_of(c.irritants), r);
+    OVal first = OMNI_PAIR(c.irritants)->car;
+    ck_assert_ptr_eq(omni_region_of(first), r);
+    ck_assert_ptr_eq(omni_region_of(OMNI_PAIR(OMNI_PAIR(first)->cdr)->car), r);
+    ck_assert_uint_eq(OMNI_PAIR(OMNI_PAIR(c.irritants)->cdr)->car, omni_fix(7));
+    ck_assert(!omni_region_is(a.inner, a.inner->id));
+    ck_assert_uint_eq(counters().regions_live, c0.regions_live);
+    OVal e = omni_error_new(r, c.message, c.irritants);
+    char *txt = omni_to_cstring(e, false);
+    ck_assert_str_eq(txt, "#<error \"bad\" (1 \"x\") 7>");
+    free(txt);
+
+    /* A mutable irritant keeps its identity: its region is exited but
+     * retained (the barrier's repair), not copied. */
+    a.mutable = true;
+    ck_assert_int_eq(omni_try_catch(r, fail_with_irritants, &a, &c), 1);
+    ck_assert_int_eq(omni_list_length(c.irritants), 3);
+    ck_assert_uint_eq(OMNI_PAIR(OMNI_PAIR(OMNI_PAIR(c.irritants)->cdr)->cdr)->car, a.arr);
+    ck_assert(omni_region_is(a.inner, a.inner->id));
+    ck_assert_int_eq(a.inner->scope_alive, 0);
+    omni_region_release(a.inner);
+    ck_assert_uint_eq(counters().regions_live, c0.regions_live);
+
+    /* A runtime error: the printed text, no message value, no irritants. */
+    ck_assert_int_eq(omni_try_catch(r, fail_at_runtime, "s", &c), 1);
+    ck_assert_str_eq(c.text, "car: expected Pair, got \"not a pair\"");
+    ck_assert_uint_eq(c.message, 0);
+    ck_assert_uint_eq(c.irritants, OMNI_NIL);
+    ck_assert_uint_eq(counters().regions_live, c0.regions_live);
+    fflush(g_errs);
+    ck_assert_int_eq(ftell(g_errs), errs0);
+
+    /* Nested in a plain omni_try: the catching frame takes the inner
+     * error; an error after it is gone reaches the outer try, printed. */
+    ck_assert_int_eq(omni_try(catch_inside, r), 1);
+    ck_assert_int_eq(g_caught_inner, 1);
+    ck_assert_str_eq(omni_last_error(), "after the inner try");
+    fflush(g_errs);
+    ck_assert_int_gt(ftell(g_errs), errs0);
+    ck_assert(!omni_try_active());
+    ck_assert_uint_eq(counters().regions_live, c0.regions_live);
+    omni_region_exit(r);
+}
+END_TEST
+
 static Suite *regions_suite(void)
 {
     Suite *s = suite_create("regions");
@@ -1003,6 +1104,7 @@ static Suite *regions_suite(void)
     tcase_add_test(tc, test_transmigrate_sharing_cycles_roots);
     tcase_add_test(tc, test_transmigrate_large);
     tcase_add_test(tc, test_unwind_on_error);
+    tcase_add_test(tc, test_try_catch);
     tcase_add_test(tc, test_region_carry);
     tcase_add_test(tc, test_pending_regions);
     suite_add_tcase(s, tc);

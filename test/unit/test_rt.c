@@ -191,8 +191,10 @@ START_TEST(test_registry)
     samples[OT_CLOSURE] = omni_make_closure(r, NULL, noop_generic, 0, 0, "f", 2);
     samples[OT_ATOM] = omni_atom_new(r, omni_fix(0));
     samples[OT_BOX] = omni_box_new(r, omni_fix(0));
+    samples[OT_ERROR] = omni_error_new(r, str(r, "bad"), omni_cons_in(r, omni_fix(1), OMNI_NIL));
     static const int fields[OT__COUNT] = { [OT_PAIR] = 2, [OT_ARRAY] = 1, [OT_DICT] = 2,
-                                          [OT_CLOSURE] = 2, [OT_ATOM] = 1, [OT_BOX] = 1 };
+                                          [OT_CLOSURE] = 2, [OT_ATOM] = 1, [OT_BOX] = 1,
+                                          [OT_ERROR] = 2 };
     Region *to = omni_region_new(NULL);
     FILE *null = fopen("/dev/null", "w");
     for (int t = 0; t < OT__COUNT; t++) {
