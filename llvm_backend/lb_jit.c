@@ -58,7 +58,12 @@ LbJit *lb_jit_new(const LbOptions *opt, char **err)
     j->opt.entry_symbol = NULL; /* JIT entries are always <module>.entry */
     j->times = getenv("OMNI_LB_TIMES") != NULL;
 
-    LLVMTargetMachineRef jtm = lb_host_tm(opt->opt_level, true, err);
+    /* The small code model, as LLJIT picks for JITLink when left alone:
+     * JITLink puts an object's sections in one slab and reaches the
+     * process's runtime through GOT entries and stubs.  The large model
+     * would make FastISel give every call to SelectionDAG, which doubles
+     * the -O0 code generation time of the REPL. */
+    LLVMTargetMachineRef jtm = lb_host_tm(opt->opt_level, false, err);
     if (!jtm) goto fail;
     LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
     LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder,
@@ -77,7 +82,7 @@ LbJit *lb_jit_new(const LbOptions *opt, char **err)
     LLVMContextSetDiscardValueNames(j->ctx, true); /* nobody reads local names */
     j->triple = lb_strdup(LLVMOrcLLJITGetTripleString(j->jit));
     j->layout = lb_strdup(LLVMOrcLLJITGetDataLayoutStr(j->jit));
-    j->tm = lb_host_tm(opt->opt_level, true, err);
+    j->tm = lb_host_tm(opt->opt_level, false, err);
     if (!j->tm) goto fail;
     j->hot = lb_hot_new(j->ctx, j->triple, j->layout, err);
     if (!j->hot) goto fail;
@@ -112,7 +117,10 @@ LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
     LLVMModuleRef mod = lb_build_module(j->ctx, m, &j->opt, LB_FOR_JIT, j->triple, j->layout, err);
     if (!mod) return NULL;
     double t1 = j->times ? ms_now() : 0;
-    if (lb_finish_module(mod, j->hot, j->tm, &j->opt, err)) {
+    /* -O0 is the quick tier: the hot helpers stay calls into the runtime
+     * (the process exports them), so nothing is cloned, linked or inlined */
+    LbHot *hot = j->opt.opt_level > 0 ? j->hot : NULL;
+    if (lb_finish_module(mod, hot, j->tm, &j->opt, err)) {
         LLVMDisposeModule(mod);
         return NULL;
     }
