@@ -14,6 +14,8 @@
  */
 #include "lb_internal.h"
 
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 #include <stdio.h>
@@ -29,7 +31,8 @@ struct LbJit {
     LLVMTargetMachineRef tm;   /* for the optimisation pipeline's cost model */
     char *triple, *layout;
     LbHot *hot;
-    char *last_ir;
+    LLVMMemoryBufferRef last_bc; /* bitcode of the last module, for lb_jit_last_ir */
+    bool keep_ir;              /* keep last_bc (lb_jit_keep_ir) */
     bool times;                /* OMNI_LB_TIMES set: per-phase times on stderr */
     LLVMOrcResourceTrackerRef *rts;
     size_t nrts, caprts;
@@ -57,6 +60,7 @@ LbJit *lb_jit_new(const LbOptions *opt, char **err)
     j->opt = *opt;
     j->opt.entry_symbol = NULL; /* JIT entries are always <module>.entry */
     j->times = getenv("OMNI_LB_TIMES") != NULL;
+    j->keep_ir = true;
 
     /* The small code model, as LLJIT picks for JITLink when left alone:
      * JITLink puts an object's sections in one slab and reaches the
@@ -106,7 +110,7 @@ void lb_jit_free(LbJit *j)
     if (j->tm) LLVMDisposeTargetMachine(j->tm);
     free(j->triple);
     free(j->layout);
-    free(j->last_ir);
+    if (j->last_bc) LLVMDisposeMemoryBuffer(j->last_bc);
     free(j);
 }
 
@@ -125,10 +129,10 @@ LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
         return NULL;
     }
     double t2 = j->times ? ms_now() : 0;
-    free(j->last_ir);
-    char *text = LLVMPrintModuleToString(mod);
-    j->last_ir = lb_strdup(text);
-    LLVMDisposeMessage(text);
+    /* :llvm is rare: bitcode is several times cheaper to write than text,
+     * which lb_jit_last_ir makes only when asked */
+    if (j->last_bc) LLVMDisposeMemoryBuffer(j->last_bc);
+    j->last_bc = j->keep_ir ? LLVMWriteBitcodeToMemoryBuffer(mod) : NULL;
     double t3 = j->times ? ms_now() : 0;
 
     LLVMOrcResourceTrackerRef rt = LLVMOrcJITDylibCreateResourceTracker(LLVMOrcLLJITGetMainJITDylib(j->jit));
@@ -145,7 +149,7 @@ LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
     e = LLVMOrcLLJITLookup(j->jit, &addr, name); /* compiles the module */
     free(name);
     if (j->times)
-        fprintf(stderr, "lb: %s: cpu build %.2f ms, link+opt %.2f ms, print %.2f ms, codegen %.2f ms\n",
+        fprintf(stderr, "lb: %s: cpu build %.2f ms, link+opt %.2f ms, bitcode %.2f ms, codegen %.2f ms\n",
                 m->name, t1 - t0, t2 - t1, t3 - t2, ms_now() - t3);
     if (e || !addr) {
         *err = e ? take_error(e, "cannot compile the module") :
@@ -164,7 +168,23 @@ LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
     return (LbEntryFn)(uintptr_t)addr;
 }
 
+void lb_jit_keep_ir(LbJit *j, bool on)
+{
+    j->keep_ir = on;
+}
+
 char *lb_jit_last_ir(LbJit *j)
 {
-    return j->last_ir ? lb_strdup(j->last_ir) : NULL;
+    if (!j->last_bc) return NULL;
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    char *out = NULL;
+    if (!LLVMParseBitcodeInContext2(ctx, j->last_bc, &mod)) {
+        char *text = LLVMPrintModuleToString(mod);
+        out = lb_strdup(text);
+        LLVMDisposeMessage(text);
+        LLVMDisposeModule(mod);
+    }
+    LLVMContextDispose(ctx);
+    return out;
 }

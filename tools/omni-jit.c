@@ -839,6 +839,7 @@ static int jit_thread_main(void *arg)
     drv_compiler_init(&J->comp, &J->opt, J->mode == MODE_REPL || J->mode == MODE_PIPE ||
                                              J->mode == MODE_BENCH);
     J->keep_rir = J->mode == MODE_REPL || J->mode == MODE_BENCH;
+    lb_jit_keep_ir(J->jit, J->keep_rir);   /* only the REPL has :llvm */
 
     switch (J->mode) {
     case MODE_REPL:
@@ -873,7 +874,8 @@ static void usage(void)
            "from standard input.\n"
            "Options:\n"
            "  -e EXPR             evaluate EXPR and print the write form of its value\n"
-           "  -O0 -O1 -O2 -O3     optimisation level (default -O2; -O1 in the REPL)\n"
+           "  -O0 -O1 -O2 -O3     optimisation level (default -O0: compiles fastest;\n"
+           "                      -O2 for programs that run long)\n"
            "  -g                  emit debug line information\n"
            "  --dump-after=PASS   print the Region IR after PASS (or 'all') on stderr\n"
            "  --region-stats      print region statistics at exit\n"
@@ -949,8 +951,12 @@ int main(int argc, char **argv)
         J.file = argv[first_arg];
     } else
         J.mode = isatty(STDIN_FILENO) ? MODE_REPL : MODE_PIPE;
+    /* -O0, the quick tier, everywhere by default: compiling at -O1/-O2 takes
+     * 10-20 times longer, and a REPL input or a short script spends far
+     * more time in LLVM than running (test/bench/README.md has the figures
+     * of both sides); -O2 is for long-running programs */
     if (J.opt.opt_level < 0)
-        J.opt.opt_level = (J.mode == MODE_REPL || J.mode == MODE_BENCH) ? 1 : 2;
+        J.opt.opt_level = 0;
 
     /* the program sees its name and arguments like a script would: FILE
      * args... for a file, omni-jit args... otherwise (argv is ours to
