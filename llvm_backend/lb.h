@@ -25,6 +25,12 @@ typedef struct LbOptions {
                                   define or assign its globals (omni-llc, omni-jit FILE
                                   and -e; never REPL input), so a function's calls of
                                   itself need no guard (lb_emit.c, docs/CTRR.md) */
+    bool jit_debugger;         /* JIT: register every object with the GDB JIT
+                                  interface (gdb names functions; with
+                                  debug_info, source lines too) */
+    const char *perf_map;      /* JIT: a file to write each function's address,
+                                  size and name to, as perf reads them from
+                                  /tmp/perf-PID.map; NULL: none */
 } LbOptions;
 
 /* ---- JIT (ORC LLJIT) ---- */

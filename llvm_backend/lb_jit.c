@@ -8,6 +8,10 @@
  * tracker and looks up its entry, which makes ORC compile it right away.
  * Per-module overhead dominates REPL latency, so everything that can be
  * done once (target machine, bitcode parse) is done in lb_jit_new.
+ * With LbOptions.jit_debugger or perf_map, ORC's debugger support plugin
+ * hands a copy of every linked object, its sections patched to their load
+ * addresses, to the GDB JIT interface (__jit_debug_descriptor, defined in
+ * libLLVM); the perf map is read from those same copies.
  * With OMNI_LB_TIMES set in the environment, each add prints the CPU time
  * of its phases on stderr (CPU, not wall: the numbers stay meaningful on a
  * loaded machine).
@@ -17,11 +21,26 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/LLJIT.h>
+#include <llvm-c/LLJITUtils.h>
+#include <llvm-c/Object.h>
 #include <llvm-c/Orc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The GDB JIT interface (gdb/jit.h): a list of in-memory object files,
+ * newest first; ORC's registrar (in libLLVM) owns the descriptor. */
+struct jit_code_entry {
+    struct jit_code_entry *next_entry, *prev_entry;
+    const char *symfile_addr;
+    uint64_t symfile_size;
+};
+struct jit_descriptor {
+    uint32_t version, action_flag;
+    struct jit_code_entry *relevant_entry, *first_entry;
+};
+extern struct jit_descriptor __jit_debug_descriptor;
 
 struct LbJit {
     LbOptions opt;
@@ -36,6 +55,8 @@ struct LbJit {
     bool times;                /* OMNI_LB_TIMES set: per-phase times on stderr */
     LLVMOrcResourceTrackerRef *rts;
     size_t nrts, caprts;
+    FILE *perf_map;            /* /tmp/perf-PID.map, or NULL */
+    struct jit_code_entry *perf_seen; /* newest object already in the map */
 };
 
 static double ms_now(void)
@@ -80,6 +101,15 @@ LbJit *lb_jit_new(const LbOptions *opt, char **err)
                                                              NULL, NULL);
     if (e) { *err = take_error(e, "cannot search the process for runtime symbols"); goto fail; }
     LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j->jit), gen);
+    if (opt->jit_debugger || opt->perf_map) {
+        e = LLVMOrcLLJITEnableDebugSupport(j->jit);
+        if (e) { *err = take_error(e, "cannot register JIT code with debuggers"); goto fail; }
+        j->perf_seen = __jit_debug_descriptor.first_entry; /* objects from before are not ours */
+    }
+    if (opt->perf_map) {
+        j->perf_map = fopen(opt->perf_map, "w");
+        if (!j->perf_map) { *err = lb_fmt("cannot write %s", opt->perf_map); goto fail; }
+    }
 
     j->tsctx = LLVMOrcCreateNewThreadSafeContext();
     j->ctx = LLVMOrcThreadSafeContextGetContext(j->tsctx);
@@ -111,7 +141,51 @@ void lb_jit_free(LbJit *j)
     free(j->triple);
     free(j->layout);
     if (j->last_bc) LLVMDisposeMemoryBuffer(j->last_bc);
+    if (j->perf_map) fclose(j->perf_map);
     free(j);
+}
+
+/* One object's functions (symbols in executable sections) as perf map
+ * lines "ADDR SIZE NAME".  For a relocatable object the symbol address is
+ * its offset plus its section's sh_addr, which the debug plugin has set to
+ * where the section was loaded. */
+static void perf_map_object(FILE *out, const char *data, uint64_t size)
+{
+    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRange(data, (size_t)size, "jit-object", false);
+    char *msg = NULL;
+    LLVMBinaryRef bin = LLVMCreateBinary(buf, NULL, &msg);
+    if (!bin) {
+        LLVMDisposeMessage(msg);
+        LLVMDisposeMemoryBuffer(buf);
+        return;
+    }
+    LLVMSectionIteratorRef sec = LLVMObjectFileCopySectionIterator(bin);
+    LLVMSymbolIteratorRef sym = LLVMObjectFileCopySymbolIterator(bin);
+    for (; !LLVMObjectFileIsSymbolIteratorAtEnd(bin, sym); LLVMMoveToNextSymbol(sym)) {
+        const char *name = LLVMGetSymbolName(sym);
+        uint64_t addr = LLVMGetSymbolAddress(sym), len = LLVMGetSymbolSize(sym);
+        if (!name || !*name || len == 0) continue;
+        LLVMMoveToContainingSection(sec, sym);
+        if (LLVMObjectFileIsSectionIteratorAtEnd(bin, sec)) continue;
+        const char *sname = LLVMGetSectionName(sec);
+        if (!sname || strncmp(sname, ".text", 5) != 0) continue;
+        fprintf(out, "%llx %llx %s\n", (unsigned long long)addr, (unsigned long long)len, name);
+    }
+    LLVMDisposeSymbolIterator(sym);
+    LLVMDisposeSectionIterator(sec);
+    LLVMDisposeBinary(bin);
+    LLVMDisposeMemoryBuffer(buf);
+}
+
+/* Adds the objects registered since the last call (the list is newest
+ * first; registration happens while the lookup links the module). */
+static void perf_map_update(LbJit *j)
+{
+    struct jit_code_entry *stop = j->perf_seen;
+    for (struct jit_code_entry *e = __jit_debug_descriptor.first_entry; e && e != stop; e = e->next_entry)
+        perf_map_object(j->perf_map, e->symfile_addr, e->symfile_size);
+    j->perf_seen = __jit_debug_descriptor.first_entry;
+    fflush(j->perf_map);
 }
 
 LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
@@ -165,6 +239,7 @@ LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
         if (!j->rts) abort();
     }
     j->rts[j->nrts++] = rt;
+    if (j->perf_map) perf_map_update(j);
     return (LbEntryFn)(uintptr_t)addr;
 }
 

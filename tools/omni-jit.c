@@ -41,6 +41,8 @@ typedef struct JitState {
     const char *file;       /* MODE_FILE */
     const char *expr;       /* MODE_EXPR */
     int bench_n;            /* MODE_BENCH: inputs of each kind */
+    const char *perf_map;   /* --perf-map[=PATH]: the perf map's path, or NULL */
+    char perf_map_buf[64];  /* the default path, /tmp/perf-PID.map */
     double t_main;          /* clock at main() entry (start-up measurement) */
     double t_front, t_back, t_run;  /* seconds spent per phase (for --bench-latency) */
     /* REPL */
@@ -828,6 +830,8 @@ static int jit_thread_main(void *arg)
         /* a file or -e is compiled as one unit and nothing is added after
          * it; REPL, piped and bench inputs may redefine any name later */
         .sealed = J->mode == MODE_FILE || J->mode == MODE_EXPR,
+        .jit_debugger = J->opt.debug_info,
+        .perf_map = J->perf_map,
     };
     char *err = NULL;
     J->jit = lb_jit_new(&lo, &err);
@@ -876,7 +880,10 @@ static void usage(void)
            "  -e EXPR             evaluate EXPR and print the write form of its value\n"
            "  -O0 -O1 -O2 -O3     optimisation level (default -O0: compiles fastest;\n"
            "                      -O2 for programs that run long)\n"
-           "  -g                  emit debug line information\n"
+           "  -g                  debug line information, and JIT code registered with\n"
+           "                      gdb (it names OmniLisp functions and source lines)\n"
+           "  --perf-map[=PATH]   write the JIT'd functions' addresses and names to\n"
+           "                      /tmp/perf-PID.map (or PATH), where perf finds them\n"
            "  --dump-after=PASS   print the Region IR after PASS (or 'all') on stderr\n"
            "  --region-stats      print region statistics at exit\n"
            "  --help              this text\n"
@@ -919,6 +926,13 @@ int main(int argc, char **argv)
         if (strcmp(a, "--version") == 0) {
             drv_print_version(TOOL);
             return 0;
+        }
+        if (strncmp(a, "--perf-map", 10) == 0 && (a[10] == '\0' || a[10] == '=')) {
+            /* perf looks for /tmp/perf-PID.map; another path is for tests */
+            snprintf(J.perf_map_buf, sizeof J.perf_map_buf, "/tmp/perf-%d.map", (int)getpid());
+            J.perf_map = a[10] == '=' ? a + 11 : J.perf_map_buf;
+            i++;
+            continue;
         }
         if (strcmp(a, "--region-stats") == 0) {
             region_stats = true;
