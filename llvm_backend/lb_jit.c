@@ -118,8 +118,10 @@ LbJit *lb_jit_new(const LbOptions *opt, char **err)
     j->layout = lb_strdup(LLVMOrcLLJITGetDataLayoutStr(j->jit));
     j->tm = lb_host_tm(opt->opt_level, false, err);
     if (!j->tm) goto fail;
-    j->hot = lb_hot_new(j->ctx, j->triple, j->layout, err);
-    if (!j->hot) goto fail;
+    if (opt->opt_level > 0) { /* -O0 modules call the runtime's copies (lb_jit_add) */
+        j->hot = lb_hot_new(j->ctx, j->triple, j->layout, err);
+        if (!j->hot) goto fail;
+    }
     return j;
 fail:
     lb_jit_free(j);
@@ -196,9 +198,9 @@ LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err)
     if (!mod) return NULL;
     double t1 = j->times ? ms_now() : 0;
     /* -O0 is the quick tier: the hot helpers stay calls into the runtime
-     * (the process exports them), so nothing is cloned, linked or inlined */
-    LbHot *hot = j->opt.opt_level > 0 ? j->hot : NULL;
-    if (lb_finish_module(mod, hot, j->tm, &j->opt, err)) {
+     * (the process exports them), so nothing is parsed, cloned, linked or
+     * inlined, and FastISel has far less code to select */
+    if (lb_finish_module(mod, j->hot, j->tm, &j->opt, err)) {
         LLVMDisposeModule(mod);
         return NULL;
     }
