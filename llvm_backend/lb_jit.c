@@ -3,11 +3,13 @@
  * One LLJIT and one thread-safe LLVM context per LbJit (the tool makes one
  * per process).  Runtime symbols come from the process itself (the tools
  * export them).  Each lb_jit_add compiles one RIR module (a REPL input or a
- * whole file) into one LLVM module, links in a clone of the hot bitcode
- * parsed once for the context, optimises it, adds it under its own resource
- * tracker and looks up its entry, which makes ORC compile it right away.
- * Per-module overhead dominates REPL latency, so everything that can be
- * done once (target machine, bitcode parse) is done in lb_jit_new.
+ * whole file) into one LLVM module, links in (above -O0) a clone of the
+ * hot bitcode parsed once for the context, optimises it, adds it under its
+ * own resource tracker and looks up its entry, which makes ORC compile it
+ * right away.  Per-module overhead dominates REPL latency, so everything
+ * that can be done once (target machine, bitcode parse) is done in
+ * lb_jit_new.  -O0 is omni-jit's default, the quick tier: no hot bitcode,
+ * FastISel, the small code model (docs/ARCHITECTURE.md, "The JIT").
  * With LbOptions.jit_debugger or perf_map, ORC's debugger support plugin
  * hands a copy of every linked object, its sections patched to their load
  * addresses, to the GDB JIT interface (__jit_debug_descriptor, defined in

@@ -8,7 +8,8 @@
  * failing form does not stop the next and every earlier definition stays.
  * The interactive REPL (libedit: multi-line input, history, completion,
  * :commands) shares the evaluation path; the hidden --bench-latency mode
- * times that same path (see test/bench/repl_latency.sh).
+ * times that same path in-process (test/bench/repl_latency.py measures the
+ * real REPL through a pty).
  */
 #include <errno.h>
 #include <histedit.h>
