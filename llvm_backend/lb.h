@@ -25,6 +25,12 @@ typedef struct LbOptions {
                                   define or assign its globals (omni-llc, omni-jit FILE
                                   and -e; never REPL input), so a function's calls of
                                   itself need no guard (lb_emit.c, docs/CTRR.md) */
+    bool jit_debugger;         /* JIT: register every object with the GDB JIT
+                                  interface (gdb names functions; with
+                                  debug_info, source lines too) */
+    const char *perf_map;      /* JIT: a file to write each function's address,
+                                  size and name to, as perf reads them from
+                                  /tmp/perf-PID.map; NULL: none */
 } LbOptions;
 
 /* ---- JIT (ORC LLJIT) ---- */
@@ -34,8 +40,12 @@ void      lb_jit_free(LbJit *j);
 /* Compiles m, adds it to the JIT and returns its entry (C convention).
  * On failure returns NULL and sets *err (malloc'd). */
 LbEntryFn lb_jit_add(LbJit *j, const RirModule *m, char **err);
-/* LLVM IR text of the last module added (after optimisation), malloc'd. */
+/* LLVM IR text of the last module added (after optimisation), malloc'd;
+ * NULL if none or if keeping it is off.  Keeping it (on by default) costs
+ * a bitcode copy of every module: a tool without a way to show it turns
+ * it off. */
 char     *lb_jit_last_ir(LbJit *j);
+void      lb_jit_keep_ir(LbJit *j, bool on);
 
 /* ---- AOT ---- */
 /* Writes m as an object, assembly, LLVM IR text or bitcode. 0 on success. */

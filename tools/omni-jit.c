@@ -8,7 +8,8 @@
  * failing form does not stop the next and every earlier definition stays.
  * The interactive REPL (libedit: multi-line input, history, completion,
  * :commands) shares the evaluation path; the hidden --bench-latency mode
- * times that same path (see test/bench/repl_latency.sh).
+ * times that same path in-process (test/bench/repl_latency.py measures the
+ * real REPL through a pty).
  */
 #include <errno.h>
 #include <histedit.h>
@@ -41,6 +42,8 @@ typedef struct JitState {
     const char *file;       /* MODE_FILE */
     const char *expr;       /* MODE_EXPR */
     int bench_n;            /* MODE_BENCH: inputs of each kind */
+    const char *perf_map;   /* --perf-map[=PATH]: the perf map's path, or NULL */
+    char perf_map_buf[64];  /* the default path, /tmp/perf-PID.map */
     double t_main;          /* clock at main() entry (start-up measurement) */
     double t_front, t_back, t_run;  /* seconds spent per phase (for --bench-latency) */
     /* REPL */
@@ -828,6 +831,8 @@ static int jit_thread_main(void *arg)
         /* a file or -e is compiled as one unit and nothing is added after
          * it; REPL, piped and bench inputs may redefine any name later */
         .sealed = J->mode == MODE_FILE || J->mode == MODE_EXPR,
+        .jit_debugger = J->opt.debug_info,
+        .perf_map = J->perf_map,
     };
     char *err = NULL;
     J->jit = lb_jit_new(&lo, &err);
@@ -839,6 +844,7 @@ static int jit_thread_main(void *arg)
     drv_compiler_init(&J->comp, &J->opt, J->mode == MODE_REPL || J->mode == MODE_PIPE ||
                                              J->mode == MODE_BENCH);
     J->keep_rir = J->mode == MODE_REPL || J->mode == MODE_BENCH;
+    lb_jit_keep_ir(J->jit, J->keep_rir);   /* only the REPL has :llvm */
 
     switch (J->mode) {
     case MODE_REPL:
@@ -873,8 +879,12 @@ static void usage(void)
            "from standard input.\n"
            "Options:\n"
            "  -e EXPR             evaluate EXPR and print the write form of its value\n"
-           "  -O0 -O1 -O2 -O3     optimisation level (default -O2; -O1 in the REPL)\n"
-           "  -g                  emit debug line information\n"
+           "  -O0 -O1 -O2 -O3     optimisation level (default -O0: compiles fastest;\n"
+           "                      -O2 for programs that run long)\n"
+           "  -g                  debug line information, and JIT code registered with\n"
+           "                      gdb (it names OmniLisp functions and source lines)\n"
+           "  --perf-map[=PATH]   write the JIT'd functions' addresses and names to\n"
+           "                      /tmp/perf-PID.map (or PATH), where perf finds them\n"
            "  --dump-after=PASS   print the Region IR after PASS (or 'all') on stderr\n"
            "  --region-stats      print region statistics at exit\n"
            "  --help              this text\n"
@@ -918,6 +928,13 @@ int main(int argc, char **argv)
             drv_print_version(TOOL);
             return 0;
         }
+        if (strncmp(a, "--perf-map", 10) == 0 && (a[10] == '\0' || a[10] == '=')) {
+            /* perf looks for /tmp/perf-PID.map; another path is for tests */
+            snprintf(J.perf_map_buf, sizeof J.perf_map_buf, "/tmp/perf-%d.map", (int)getpid());
+            J.perf_map = a[10] == '=' ? a + 11 : J.perf_map_buf;
+            i++;
+            continue;
+        }
         if (strcmp(a, "--region-stats") == 0) {
             region_stats = true;
             i++;
@@ -949,8 +966,12 @@ int main(int argc, char **argv)
         J.file = argv[first_arg];
     } else
         J.mode = isatty(STDIN_FILENO) ? MODE_REPL : MODE_PIPE;
+    /* -O0, the quick tier, everywhere by default: compiling at -O1/-O2 takes
+     * 10-20 times longer, and a REPL input or a short script spends far
+     * more time in LLVM than running (test/bench/README.md has the figures
+     * of both sides); -O2 is for long-running programs */
     if (J.opt.opt_level < 0)
-        J.opt.opt_level = (J.mode == MODE_REPL || J.mode == MODE_BENCH) ? 1 : 2;
+        J.opt.opt_level = 0;
 
     /* the program sees its name and arguments like a script would: FILE
      * args... for a file, omni-jit args... otherwise (argv is ours to

@@ -61,3 +61,8 @@ for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TMPDIR", "HOME"):
         config.environment[var] = os.environ[var]
 config.environment.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
 config.environment.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+
+# gdb runs the JIT debugging test (test/lit/tools/jit-gdb.omni)
+import shutil
+if shutil.which("gdb"):
+    config.available_features.add("gdb")

@@ -11,6 +11,7 @@
 #include "capture_error.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -360,6 +361,49 @@ START_TEST(test_errors_unwind_with_location)
 }
 END_TEST
 
+/* A JIT with the debugger registration and a perf map: the map names the
+ * module's functions with their load addresses; without keeping IR,
+ * lb_jit_last_ir has nothing to give. */
+START_TEST(test_perf_map_and_keep_ir)
+{
+    char path[] = "/tmp/omni-test-perf-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    LbOptions o = { .opt_level = 0, .verify = true, .jit_debugger = true, .perf_map = path };
+    char *err = NULL;
+    LbJit *j = lb_jit_new(&o, &err);
+    ck_assert_msg(j != NULL, "lb_jit_new: %s", err ? err : "?");
+    lb_jit_keep_ir(j, false);
+    FeArena *a = fe_arena_new();
+    RirModule *m = module(a);
+    RirFunc *loopf = def_loop(m, "ut-perf-loop");
+    at_entry(m);
+    gdef("ut-perf-loop", closure(loopf, 0, NULL));
+    ret(call(gget("ut-perf-loop"), 2, (int32_t[]){ cnst(omni_fix(1000)), cnst(omni_fix(0)) }, false));
+    LbEntryFn e = lb_jit_add(j, m, &err);
+    ck_assert_msg(e != NULL, "lb_jit_add: %s", err ? err : "?");
+    ck_assert_uint_eq(e(omni_region_global()), omni_fix(1000));
+    ck_assert_ptr_null(lb_jit_last_ir(j));
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[256], want[64];
+    snprintf(want, sizeof want, " %s.entry\n", m->name);
+    bool found = false;
+    unsigned long long addr = 0, size = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, want) && sscanf(line, "%llx %llx", &addr, &size) == 2)
+            found = true;
+    fclose(f);
+    unlink(path);
+    ck_assert_msg(found, "no line for %s.entry in the perf map", m->name);
+    ck_assert_uint_eq(addr, (unsigned long long)(uintptr_t)e);
+    ck_assert_uint_gt(size, 0);
+    lb_jit_free(j);
+    fe_arena_free(a);
+}
+END_TEST
+
 START_TEST(test_bad_rir_is_internal_error)
 {
     FeArena *a = fe_arena_new();
@@ -460,6 +504,7 @@ int main(void)
     tcase_add_test(tc, test_constants);
     tcase_add_test(tc, test_errors_unwind_with_location);
     tcase_add_test(tc, test_bad_rir_is_internal_error);
+    tcase_add_test(tc, test_perf_map_and_keep_ir);
     tcase_add_test(tc, test_aot_files);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
