@@ -40,11 +40,11 @@ static void init_types(LbGen *g)
     g->t_i64 = LLVMInt64TypeInContext(c);
     g->t_ptr = LLVMPointerTypeInContext(c, 0);
     g->t_f64 = LLVMDoubleTypeInContext(c);
-    LLVMTypeRef loc[3] = { g->t_ptr, g->t_i32, g->t_i32 };
+    LLVMTypeRef loc[5] = { g->t_ptr, g->t_i32, g->t_i32, g->t_ptr, g->t_i32 };
     g->t_loc = LLVMGetTypeByName2(c, "OmniLoc");
     if (!g->t_loc) {
         g->t_loc = LLVMStructCreateNamed(c, "OmniLoc");
-        LLVMStructSetBody(g->t_loc, loc, 3, false);
+        LLVMStructSetBody(g->t_loc, loc, 5, false);
     }
     LLVMTypeRef gen[5] = { g->t_ptr, g->t_ptr, g->t_ptr, g->t_i64, g->t_ptr };
     g->t_generic = LLVMFunctionType(g->t_i64, gen, 5, false);
@@ -346,6 +346,100 @@ static void br_expect(LbGen *g, LLVMValueRef cond, LLVMBasicBlockRef likely, LLV
                     LLVMMetadataAsValue(g->ctx, LLVMMDNodeInContext2(g->ctx, w, 3)));
 }
 
+/* ------------------------------------------------------- backtrace frames
+ *
+ * A function that makes non-tail calls (or calls a built-in that calls
+ * function values) keeps an OmniFrame { prev, site } (rt/omni.h) in its
+ * stack frame: linked into the thread's list (omni_tl_frames) on entry,
+ * its `site` set to the call's constant OmniLoc before each such call,
+ * unlinked before it returns and before a tail call (whose callee replaces
+ * this frame).  A self tail call is a loop: the frame stays.  Leaf and
+ * tail-calling-only functions keep none. */
+
+static bool is_tail_call(const RirFunc *f, const RirBlock *b, int i)
+{
+    const RirInstr *in = &b->instrs[i];
+    return !f->is_entry && (in->flags & RIF_TAIL) && in->dst >= 0 && returns_reg(f, b, i + 1, in->dst);
+}
+
+static bool wants_frame(const RirFunc *f)
+{
+    for (int k = 0; k < f->nblocks; k++)
+        for (int i = 0; i < f->blocks[k]->n; i++) {
+            const RirInstr *in = &f->blocks[k]->instrs[i];
+            if ((in->op == RIR_CALL || in->op == RIR_CALL_KNOWN) && !is_tail_call(f, f->blocks[k], i))
+                return true;
+            if (in->op == RIR_PRIM && (lb_builtin_flags((int)in->imm) & OBF_CALLS))
+                return true;
+        }
+    return false;
+}
+
+/* Where omni_tl_frames is: an object file names the runtime's variable
+ * (initial-exec TLS); JIT code, which runs in this process, adds the
+ * variable's offset to the thread pointer (fs-relative address space 257
+ * on x86-64: one instruction) — no TLS relocation for the JIT to resolve. */
+static LLVMValueRef frames_head(LbGen *g)
+{
+    if (g->target == LB_FOR_AOT) {
+        LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, "omni_tl_frames");
+        if (!gv) {
+            gv = LLVMAddGlobal(g->mod, g->t_ptr, "omni_tl_frames");
+            LLVMSetThreadLocal(gv, 1);
+            LLVMSetThreadLocalMode(gv, LLVMInitialExecTLSModel);
+        }
+        return gv;
+    }
+    LLVMValueRef off = lb_i64(g, (uint64_t)omni_frames_tls_offset());
+    const char *triple = LLVMGetTarget(g->mod);
+    if (strncmp(triple, "x86_64", 6) == 0)
+        return LLVMConstIntToPtr(off, LLVMPointerTypeInContext(g->ctx, 257));
+    unsigned id = LLVMLookupIntrinsicID("llvm.thread.pointer", 19);
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, NULL, 0);
+    LLVMValueRef tp = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, NULL, 0, "tp");
+    return LLVMBuildGEP2(g->b, g->t_i8, tp, &off, 1, "frames");
+}
+
+static LLVMValueRef frame_field(LbGen *g, unsigned k)
+{
+    LLVMTypeRef t[2] = { g->t_ptr, g->t_ptr };
+    return LLVMBuildStructGEP2(g->b, LLVMStructTypeInContext(g->ctx, t, 2, false), g->frame, k, "");
+}
+
+/* In the entry block: the frame, linked.  The release store keeps the
+ * frame's own stores before it, so a stack overflow faulting on them
+ * finds the list still ending at the caller's frame. */
+static void frame_push(LbGen *g)
+{
+    LLVMTypeRef t[2] = { g->t_ptr, g->t_ptr };
+    g->frame = LLVMBuildAlloca(g->b, LLVMStructTypeInContext(g->ctx, t, 2, false), "frame");
+    g->frames_head = frames_head(g);
+    LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_ptr, g->frames_head, "prev"), frame_field(g, 0));
+    LLVMBuildStore(g->b, LLVMConstNull(g->t_ptr), frame_field(g, 1));
+    LLVMValueRef st = LLVMBuildStore(g->b, g->frame, g->frames_head);
+    LLVMSetOrdering(st, LLVMAtomicOrderingRelease);
+    LLVMSetAlignment(st, 8);
+}
+
+static void frame_pop(LbGen *g)
+{
+    if (g->frame)
+        LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_ptr, frame_field(g, 0), ""), g->frames_head);
+}
+
+/* Before a non-tail call: the call this frame is making. */
+static void frame_site(LbGen *g, const RirInstr *in)
+{
+    if (g->frame)
+        LLVMBuildStore(g->b, lb_loc(g, in->span), frame_field(g, 1));
+}
+
+static void emit_ret(LbGen *g, LLVMValueRef v)
+{
+    frame_pop(g);
+    LLVMBuildRet(g->b, v);
+}
+
 /* ------------------------------------------------------- parameter checks
  *
  * A parameter annotation is checked where the function is entered, so the
@@ -489,6 +583,8 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
     LLVMPositionBuilderAtEnd(g->b, fast);
     vals[0] = r;
     vals[1] = as_ptr(g, f);
+    if (tail)
+        frame_pop(g); /* the callee takes this frame's place */
     LLVMValueRef fr = LLVMBuildCall2(g->b, fast_type(g, n), code, vals, fast_args(g, vals, n), "");
     fast_call_conv(fr, n);
     if (tail) {
@@ -498,12 +594,14 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
     LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
 
     LLVMPositionBuilderAtEnd(g->b, slow);
+    if (tail)
+        frame_site(g, in); /* not a real tail call: this frame stays */
     LLVMValueRef ap[5] = { instr_region(g, in), lb_loc(g, in->span), f, lb_i64(g, (uint64_t)n),
                            fill_argv(g, vals + 2, n) };
     LLVMValueRef sr = lb_rt_call(g, "omni_apply", ap, 5);
     free(vals);
     if (tail) {
-        LLVMBuildRet(g->b, sr); /* argv lives in this frame: no tail marker */
+        emit_ret(g, sr); /* argv lives in this frame: no tail marker */
         return NULL;
     }
     return join2(g, fr, fast_end, sr, LLVMGetInsertBlock(g->b));
@@ -511,6 +609,8 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
 
 static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
 {
+    if (!tail)
+        frame_site(g, in);
     LLVMValueRef v = build_call(g, in, val(g, in->args[0]), tail);
     if (!v) return true;
     set(g, in->dst, v);
@@ -562,6 +662,8 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     LLVMValueRef target = lf->inner && callee == g->cur && passes_0 ? lf->inner : lf->body;
     if (callee == g->cur && lf->twin && !g->in_twin && !tail && (target == lf->inner || !lf->inner))
         target = lf->twin;
+    if (tail)
+        frame_pop(g); /* after the checks: their errors name this frame's call */
     LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, target, vals, fast_args(g, vals, n), "");
     fast_call_conv(c, n);
     free(vals);
@@ -632,6 +734,8 @@ static bool known_target_ok(LbGen *g, const RirInstr *in)
 static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
 {
     if (!known_target_ok(g, in)) return false;
+    if (!tail)
+        frame_site(g, in);
     int idx = (int)in->imm;
     bool sealed_self = (in->flags & RIF_GUARDED) && g->callee_self && reg_ok(g, in->args[0]) &&
                        g->callee_self[in->args[0]];
@@ -802,6 +906,8 @@ static void assume_fixnum_operands(LbGen *g, const RirInstr *in)
 
 static void emit_prim(LbGen *g, const RirInstr *in)
 {
+    if (lb_builtin_flags((int)in->imm) & OBF_CALLS)
+        frame_site(g, in); /* map, apply, ...: the functions they call link below */
     if (emit_inline_list(g, in))
         return;
     assume_fixnum_operands(g, in);
@@ -886,8 +992,7 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         const RirInstr *in = &b->instrs[i];
         if (i < skip_checks && in->op == RIR_CHECK_PARAM) continue; /* done on entry */
         lb_di_set_loc(g, in->span);
-        bool tail = g->cur_is_body && (in->flags & RIF_TAIL) && in->dst >= 0 &&
-                    returns_reg(g->cur, b, i + 1, in->dst);
+        bool tail = g->cur_is_body && is_tail_call(g->cur, b, i);
         switch ((RirOp)in->op) {
         case RIR_CONST: set(g, in->dst, lb_i64(g, (uint64_t)in->imm)); break;
         case RIR_CONST_FLOAT: set(g, in->dst, lb_const_float(g, in->fimm)); break;
@@ -1094,7 +1199,7 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             return;
         }
         case RIR_RET:
-            LLVMBuildRet(g->b, in->nargs > 0 ? val(g, in->args[0]) : lb_i64(g, OMNI_NOTHING));
+            emit_ret(g, in->nargs > 0 ? val(g, in->args[0]) : lb_i64(g, OMNI_NOTHING));
             return;
         default:
             lb_fail(g, "@%s: unknown op %d", g->cur->name, (int)in->op);
@@ -1148,6 +1253,8 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
         lb_fail(g, "@%s: no registers or no blocks", f->name);
         return;
     }
+    g->loc_fn = f->is_entry || f == g->rm->entry ? "<top>" : display_of(f);
+    g->loc_framed = lf->framed;
     if (lf->inner) {
         g->cur_sp = NULL;
         emit_resolving_entry(g, f, lf);
@@ -1191,6 +1298,9 @@ static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, L
     g->argv_cap = argv_need(f);
     g->argv_buf = g->argv_cap ? LLVMBuildArrayAlloca(g->b, g->t_i64, lb_i64(g, (uint64_t)g->argv_cap), "argv") : NULL;
     LLVMBuildStore(g->b, LLVMGetParam(g->cur_fn, 0), g->regs[0]);
+    g->frame = NULL;
+    if (lf->framed)
+        frame_push(g);
     if (f->is_entry) /* the module's symbols, data and slots exist from here on */
         g->init_call = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->init_fn), g->init_fn, NULL, 0, "");
     LLVMBuildBr(g->b, g->bbs[f->blocks[0]->id]);
@@ -1215,6 +1325,7 @@ static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, L
     g->bbs = NULL;
     g->regs = NULL;
     g->lazy_new = NULL;
+    g->frame = NULL;
 }
 
 /* The generic entry: C convention, any argument count. */
@@ -1275,6 +1386,7 @@ static void declare_funcs(LbGen *g, const char *entry_name)
     for (int i = 0; i < lb_func_count(rm); i++) {
         const RirFunc *f = lb_func_at(rm, i);
         LbFunc *lf = &g->funcs[i];
+        lf->framed = wants_frame(f);
         if (f->is_entry || f == rm->entry) {
             LLVMTypeRef p[1] = { g->t_ptr };
             lf->body_ty = LLVMFunctionType(g->t_i64, p, 1, false);
@@ -1356,6 +1468,8 @@ LLVMModuleRef lb_build_module(LLVMContextRef ctx, const RirModule *rm, const LbO
         emit_func(g, f, &g->funcs[i]);
         if (!f->is_entry && f != rm->entry && !g->err) emit_generic(g, f, &g->funcs[i]);
     }
+    g->loc_fn = NULL;
+    g->loc_framed = false;
     if (!g->err) {
         lb_di_set_loc(g, (Span){ 0 });
         g->cur_sp = NULL;

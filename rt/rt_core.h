@@ -15,6 +15,8 @@ _Noreturn void omni_internal_error(const char *fmt, ...);
 /* error.c: report a runtime error (message, then location) and unwind. */
 void omni_error_report(const OmniLoc *loc, const char *msg);
 _Noreturn void omni_error_unwind(void);
+/* The thread's innermost OmniFrame (omni.h), or NULL. */
+extern _Thread_local OmniFrame *omni_tl_frames;
 /* True when an omni_try is active on this thread. */
 bool omni_try_active(void);
 
