@@ -350,11 +350,16 @@ static void br_expect(LbGen *g, LLVMValueRef cond, LLVMBasicBlockRef likely, LLV
  *
  * A function that makes non-tail calls (or calls a built-in that calls
  * function values) keeps an OmniFrame { prev, site } (rt/omni.h) in its
- * stack frame: linked into the thread's list (omni_tl_frames) on entry,
- * its `site` set to the call's constant OmniLoc before each such call,
- * unlinked before it returns and before a tail call (whose callee replaces
- * this frame).  A self tail call is a loop: the frame stays.  Leaf and
- * tail-calling-only functions keep none. */
+ * stack frame, linked into the thread's list (omni_tl_frames) only on the
+ * paths that make such calls (shrink-wrapped per Region IR block, see
+ * plan_frame: the base case of a recursion pays nothing): linked at the
+ * start of the first block that calls, with the site of that call, `site`
+ * set to the call's constant OmniLoc before each later one, and unlinked
+ * before a return, a tail call (whose callee takes this frame's place) or
+ * a jump to a block that is also entered unlinked (a loop's back edge).
+ * The locations in linked code say so (OmniLoc.framed): an error there
+ * skips the frame's stale site.  Leaf and tail-calling-only functions keep
+ * no frame at all. */
 
 static bool is_tail_call(const RirFunc *f, const RirBlock *b, int i)
 {
@@ -362,16 +367,77 @@ static bool is_tail_call(const RirFunc *f, const RirBlock *b, int i)
     return !f->is_entry && (in->flags & RIF_TAIL) && in->dst >= 0 && returns_reg(f, b, i + 1, in->dst);
 }
 
+/* The first instruction of block b that needs the frame linked (a
+ * non-tail call, a built-in that calls functions), or NULL. */
+static const RirInstr *first_framed_call(const RirFunc *f, const RirBlock *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        const RirInstr *in = &b->instrs[i];
+        if ((in->op == RIR_CALL || in->op == RIR_CALL_KNOWN) && !is_tail_call(f, b, i))
+            return in;
+        if (in->op == RIR_PRIM && (lb_builtin_flags((int)in->imm) & OBF_CALLS))
+            return in;
+    }
+    return NULL;
+}
+
+/* Which blocks run with the frame linked (g->frame_in, by block id) and
+ * which stay linked across their jump or branch (g->frame_keep).  A block
+ * is entered linked when every predecessor leaves it linked; a block that
+ * calls and was entered unlinked links itself; a linked block stays linked
+ * when all its successors are entered linked, else it unlinks before its
+ * jump.  The greatest such solution (from "all linked" down), so a join
+ * after calls on every path links once. */
+static void plan_frame(LbGen *g, const RirFunc *f)
+{
+    int n = g->nbbs;
+    g->frame_in = calloc((size_t)n, 1);
+    g->frame_keep = calloc((size_t)n, 1);
+    uint8_t *need = calloc((size_t)n, 1), *haspred = calloc((size_t)n, 1);
+    if (!g->frame_in || !g->frame_keep || !need || !haspred) abort();
+    for (int k = 0; k < f->nblocks; k++) {
+        const RirBlock *b = f->blocks[k];
+        if (b->id < 0 || b->id >= n) continue;
+        need[b->id] = first_framed_call(f, b) != NULL;
+        g->frame_in[b->id] = g->frame_keep[b->id] = 1;
+        const RirInstr *t = b->n ? &b->instrs[b->n - 1] : NULL;
+        for (int j = 0; t && (t->op == RIR_JMP || t->op == RIR_BR) && j < (t->op == RIR_BR ? 2 : 1); j++)
+            if (t->target[j] >= 0 && t->target[j] < n) haspred[t->target[j]] = 1;
+    }
+    for (int id = 0; id < n; id++)
+        if (!haspred[id]) g->frame_in[id] = 0;
+    if (f->nblocks > 0 && f->blocks[0]->id >= 0 && f->blocks[0]->id < n)
+        g->frame_in[f->blocks[0]->id] = 0;       /* the function is entered unlinked */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int k = 0; k < f->nblocks; k++) {
+            const RirBlock *b = f->blocks[k];
+            if (b->id < 0 || b->id >= n || !b->n) continue;
+            const RirInstr *t = &b->instrs[b->n - 1];
+            int ns = t->op == RIR_BR ? 2 : t->op == RIR_JMP ? 1 : 0;
+            bool keep = g->frame_in[b->id] || need[b->id];
+            for (int j = 0; j < ns; j++)
+                if (t->target[j] < 0 || t->target[j] >= n || !g->frame_in[t->target[j]]) keep = false;
+            if (keep != g->frame_keep[b->id]) {
+                g->frame_keep[b->id] = keep;
+                changed = true;
+            }
+            for (int j = 0; j < ns && !keep; j++) /* this block leaves unlinked */
+                if (t->target[j] >= 0 && t->target[j] < n && g->frame_in[t->target[j]]) {
+                    g->frame_in[t->target[j]] = 0;
+                    changed = true;
+                }
+        }
+    }
+    free(need);
+    free(haspred);
+}
+
 static bool wants_frame(const RirFunc *f)
 {
     for (int k = 0; k < f->nblocks; k++)
-        for (int i = 0; i < f->blocks[k]->n; i++) {
-            const RirInstr *in = &f->blocks[k]->instrs[i];
-            if ((in->op == RIR_CALL || in->op == RIR_CALL_KNOWN) && !is_tail_call(f, f->blocks[k], i))
-                return true;
-            if (in->op == RIR_PRIM && (lb_builtin_flags((int)in->imm) & OBF_CALLS))
-                return true;
-        }
+        if (first_framed_call(f, f->blocks[k]))
+            return true;
     return false;
 }
 
@@ -406,32 +472,46 @@ static LLVMValueRef frame_field(LbGen *g, unsigned k)
     return LLVMBuildStructGEP2(g->b, LLVMStructTypeInContext(g->ctx, t, 2, false), g->frame, k, "");
 }
 
-/* In the entry block: the frame, linked.  The release store keeps the
- * frame's own stores before it, so a stack overflow faulting on them
- * finds the list still ending at the caller's frame. */
-static void frame_push(LbGen *g)
+/* In the entry block: the frame's memory. */
+static void frame_alloc(LbGen *g)
 {
     LLVMTypeRef t[2] = { g->t_ptr, g->t_ptr };
     g->frame = LLVMBuildAlloca(g->b, LLVMStructTypeInContext(g->ctx, t, 2, false), "frame");
     g->frames_head = frames_head(g);
+}
+
+/* At the start of a block that makes calls: the frame linked, its site
+ * the block's first call.  The release store keeps the frame's own stores
+ * before it, so a stack overflow faulting on them finds the list still
+ * ending at the caller's frame. */
+static void frame_push(LbGen *g, const RirInstr *first)
+{
+    g->frame_linked = true;
+    g->loc_framed = true;
+    g->frame_site = lb_loc(g, first->span);
     LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_ptr, g->frames_head, "prev"), frame_field(g, 0));
-    LLVMBuildStore(g->b, LLVMConstNull(g->t_ptr), frame_field(g, 1));
+    LLVMBuildStore(g->b, g->frame_site, frame_field(g, 1));
     LLVMValueRef st = LLVMBuildStore(g->b, g->frame, g->frames_head);
     LLVMSetOrdering(st, LLVMAtomicOrderingRelease);
     LLVMSetAlignment(st, 8);
 }
 
+/* Before the block's exits (the block ends after it: no state change). */
 static void frame_pop(LbGen *g)
 {
-    if (g->frame)
+    if (g->frame_linked)
         LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_ptr, frame_field(g, 0), ""), g->frames_head);
 }
 
 /* Before a non-tail call: the call this frame is making. */
 static void frame_site(LbGen *g, const RirInstr *in)
 {
-    if (g->frame)
-        LLVMBuildStore(g->b, lb_loc(g, in->span), frame_field(g, 1));
+    if (!g->frame_linked)
+        return;
+    LLVMValueRef loc = lb_loc(g, in->span);
+    if (loc != g->frame_site)
+        LLVMBuildStore(g->b, loc, frame_field(g, 1));
+    g->frame_site = loc;
 }
 
 static void emit_ret(LbGen *g, LLVMValueRef v)
@@ -988,6 +1068,15 @@ static LLVMValueRef param(LbGen *g, int64_t i)
  * which already returned. */
 static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
 {
+    bool planned = g->frame && b->id >= 0 && b->id < g->nbbs;
+    bool in = planned && g->frame_in[b->id];
+    const RirInstr *first = planned && !in ? first_framed_call(g->cur, b) : NULL;
+    g->frame_linked = in;
+    g->loc_framed = in;
+    g->frame_site = NULL; /* whatever an earlier block stored */
+    if (first)
+        frame_push(g, first);
+    bool keep = g->frame_linked && g->frame_keep[b->id]; /* across its jump or branch */
     for (int i = 0; i < b->n && !g->err; i++) {
         const RirInstr *in = &b->instrs[i];
         if (i < skip_checks && in->op == RIR_CHECK_PARAM) continue; /* done on entry */
@@ -1181,6 +1270,8 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
         case RIR_JMP: {
             int t = in->target[0];
             if (t < 0 || t >= g->nbbs || !g->bbs[t]) { lb_fail(g, "@%s: bad jump target", g->cur->name); return; }
+            if (!keep)
+                frame_pop(g);
             LLVMBuildBr(g->b, g->bbs[t]);
             return;
         }
@@ -1195,6 +1286,8 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             LLVMValueRef c = LLVMBuildAnd(g->b,
                 LLVMBuildICmp(g->b, LLVMIntNE, v, lb_i64(g, OMNI_FALSE), ""),
                 LLVMBuildICmp(g->b, LLVMIntNE, v, lb_i64(g, OMNI_NOTHING), ""), "");
+            if (!keep)
+                frame_pop(g);
             LLVMBuildCondBr(g->b, c, g->bbs[t], g->bbs[e]);
             return;
         }
@@ -1254,7 +1347,7 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
         return;
     }
     g->loc_fn = f->is_entry || f == g->rm->entry ? "<top>" : display_of(f);
-    g->loc_framed = lf->framed;
+    g->loc_framed = false;
     if (lf->inner) {
         g->cur_sp = NULL;
         emit_resolving_entry(g, f, lf);
@@ -1299,8 +1392,10 @@ static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, L
     g->argv_buf = g->argv_cap ? LLVMBuildArrayAlloca(g->b, g->t_i64, lb_i64(g, (uint64_t)g->argv_cap), "argv") : NULL;
     LLVMBuildStore(g->b, LLVMGetParam(g->cur_fn, 0), g->regs[0]);
     g->frame = NULL;
-    if (lf->framed)
-        frame_push(g);
+    if (lf->framed) {
+        frame_alloc(g);
+        plan_frame(g, f);
+    }
     if (f->is_entry) /* the module's symbols, data and slots exist from here on */
         g->init_call = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->init_fn), g->init_fn, NULL, 0, "");
     LLVMBuildBr(g->b, g->bbs[f->blocks[0]->id]);
@@ -1326,6 +1421,11 @@ static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, L
     g->regs = NULL;
     g->lazy_new = NULL;
     g->frame = NULL;
+    g->frame_linked = false;
+    g->loc_framed = false;
+    free(g->frame_in);
+    free(g->frame_keep);
+    g->frame_in = g->frame_keep = NULL;
 }
 
 /* The generic entry: C convention, any argument count. */

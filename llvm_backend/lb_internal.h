@@ -128,6 +128,9 @@ typedef struct LbGen {
     LLVMBasicBlockRef *bbs;      /* LLVM block per RIR block id */
     int nbbs;
     LLVMValueRef frame;          /* its OmniFrame alloca when the function keeps one */
+    bool frame_linked;           /* ... linked in the block being emitted (lb_emit.c) */
+    LLVMValueRef frame_site;     /* ... the site last stored there in this block */
+    uint8_t *frame_in, *frame_keep; /* per block id: entered linked / stays linked (plan_frame) */
     LLVMValueRef frames_head;    /* where omni_tl_frames is (a ptr, addrspace 257 on x86-64 JIT) */
     const char *loc_fn;          /* the function new locations are in (lb_loc), or NULL */
     bool loc_framed;             /* ... and whether it keeps an OmniFrame */
