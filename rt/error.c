@@ -89,37 +89,41 @@ intptr_t omni_frames_tls_offset(void)
  * The entries of a backtrace: the location of the error itself (when it
  * names its function), then the site of every linked frame.  When the
  * erring function keeps a frame, that frame is the innermost one and its
- * site is a call that already returned: skipped.  The walk trusts a frame
- * only above the previous one (the stack grows down) and above the stack
- * guard, so a list left half-linked by a fault cannot lead it astray; it
+ * site is a call that already returned: skipped.  The walk trusts only
+ * aligned frames above the stack guard (a stack overflow can fault between
+ * a frame's link and its first stores only if the optimiser reordered them,
+ * which the release store forbids; this is the second line of defence) and
+ * stops after BT_MAX_FRAMES.  Frames are not in address order: a function
+ * inlined into another has its frame somewhere in its caller's.  The walk
  * allocates nothing (it may run in the stack-overflow signal handler). */
-enum { BT_PERIOD = 4, BT_MAX_LINES = 40 };
+enum { BT_PERIOD = 4, BT_MAX_LINES = 40, BT_MAX_FRAMES = 1 << 27 };
 
 typedef struct BtIt {
     const OmniLoc *first;   /* the error's own location, until stepped past */
     const OmniFrame *f;     /* the next frame */
+    uint32_t steps;
 } BtIt;
 
-static const OmniFrame *bt_sane(const OmniFrame *f, uintptr_t above)
+static const OmniFrame *bt_sane(const OmniFrame *f)
 {
     uintptr_t a = (uintptr_t)f;
-    return f && a > above && (a & 7) == 0 ? f : NULL;
+    return f && a >= omni_stack_guard_top() && (a & 7) == 0 ? f : NULL;
 }
 
 /* Frames with no site yet (linked, no call made) are not entries. */
 static void bt_skip_empty(BtIt *it)
 {
     while (it->f && !it->f->site)
-        it->f = bt_sane(it->f->prev, (uintptr_t)it->f);
+        it->f = bt_sane(it->f->prev);
 }
 
 static BtIt bt_begin(const OmniLoc *loc)
 {
-    BtIt it = { NULL, bt_sane(omni_tl_frames, omni_stack_guard_top()) };
+    BtIt it = { NULL, bt_sane(omni_tl_frames), 0 };
     if (loc && loc->fn) {
         it.first = loc;
         if (loc->framed && it.f)
-            it.f = bt_sane(it.f->prev, (uintptr_t)it.f);
+            it.f = bt_sane(it.f->prev);
     }
     bt_skip_empty(&it);
     return it;
@@ -132,7 +136,7 @@ static void bt_next(BtIt *it)
     if (it->first)
         it->first = NULL;
     else if (it->f)
-        it->f = bt_sane(it->f->prev, (uintptr_t)it->f);
+        it->f = ++it->steps < BT_MAX_FRAMES ? bt_sane(it->f->prev) : NULL;
     bt_skip_empty(it);
 }
 
