@@ -442,7 +442,8 @@ static bool wants_frame(const RirFunc *f)
 }
 
 /* Where omni_tl_frames is: an object file names the runtime's variable
- * (initial-exec TLS); JIT code, which runs in this process, adds the
+ * (local-exec TLS, one instruction: the module and the runtime library
+ * always end up in one executable); JIT code, which runs in this process, adds the
  * variable's offset to the thread pointer (fs-relative address space 257
  * on x86-64: one instruction) — no TLS relocation for the JIT to resolve. */
 static LLVMValueRef frames_head(LbGen *g)
@@ -452,7 +453,7 @@ static LLVMValueRef frames_head(LbGen *g)
         if (!gv) {
             gv = LLVMAddGlobal(g->mod, g->t_ptr, "omni_tl_frames");
             LLVMSetThreadLocal(gv, 1);
-            LLVMSetThreadLocalMode(gv, LLVMInitialExecTLSModel);
+            LLVMSetThreadLocalMode(gv, LLVMLocalExecTLSModel);
         }
         return gv;
     }

@@ -90,7 +90,8 @@ intptr_t omni_frames_tls_offset(void)
  * names its function), then the site of every linked frame.  When the
  * erring function keeps a frame, that frame is the innermost one and its
  * site is a call that already returned: skipped.  The walk trusts only
- * aligned frames above the stack guard (a stack overflow can fault between
+ * aligned frames in readable stack, above the guard or in the part of it
+ * deferred faults opened (stack.c; a stack overflow can fault between
  * a frame's link and its first stores only if the optimiser reordered them,
  * which the release store forbids; this is the second line of defence) and
  * stops after BT_MAX_FRAMES.  Frames are not in address order: a function
@@ -107,7 +108,7 @@ typedef struct BtIt {
 static const OmniFrame *bt_sane(const OmniFrame *f)
 {
     uintptr_t a = (uintptr_t)f;
-    return f && a >= omni_stack_guard_top() && (a & 7) == 0 ? f : NULL;
+    return f && a >= omni_stack_usable_lo() && (a & 7) == 0 ? f : NULL;
 }
 
 /* Frames with no site yet (linked, no call made) are not entries. */

@@ -40,6 +40,9 @@ void omni_stack_rearm(void);
 void omni_stack_code_range(uintptr_t lo, uintptr_t hi);
 /* Lowest usable address of this thread's big stack (0 elsewhere). */
 uintptr_t omni_stack_guard_top(void);
+/* Lowest readable address of this thread's big stack: the guard's top, or
+ * lower while deferred faults keep part of the guard open (0 elsewhere). */
+uintptr_t omni_stack_usable_lo(void);
 /* The message of the last runtime error raised on this thread ("" if none). */
 const char *omni_last_error(void);
 /* Where error messages go (stderr by default; tests redirect it). */
