@@ -1347,7 +1347,9 @@ static void emit_func(LbGen *g, const RirFunc *f, LbFunc *lf)
         lb_fail(g, "@%s: no registers or no blocks", f->name);
         return;
     }
-    g->loc_fn = f->is_entry || f == g->rm->entry ? "<top>" : display_of(f);
+    /* top-level code: the entry and the wrappers of top-level forms (ir/lower.c) */
+    g->loc_fn = f->is_entry || f == g->rm->entry || strcmp(display_of(f), "toplevel") == 0
+                    ? "<top>" : display_of(f);
     g->loc_framed = false;
     if (lf->inner) {
         g->cur_sp = NULL;

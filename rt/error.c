@@ -103,7 +103,12 @@ typedef struct BtIt {
     const OmniLoc *first;   /* the error's own location, until stepped past */
     const OmniFrame *f;     /* the next frame */
     uint32_t steps;
+    bool in_top;            /* the last entry was top-level code */
 } BtIt;
+
+/* Top-level code: the module entry, and the functions the lowering wraps
+ * top-level forms in (the entry's call of one adds nothing to its line). */
+static bool bt_is_top(const OmniLoc *l) { return l && l->fn && strcmp(l->fn, "<top>") == 0; }
 
 static const OmniFrame *bt_sane(const OmniFrame *f)
 {
@@ -111,18 +116,20 @@ static const OmniFrame *bt_sane(const OmniFrame *f)
     return f && a >= omni_stack_usable_lo() && (a & 7) == 0 ? f : NULL;
 }
 
-/* Frames with no site yet (linked, no call made) are not entries. */
+/* Frames with no site yet (linked, no call made) are not entries, nor
+ * top-level code calling top-level code. */
 static void bt_skip_empty(BtIt *it)
 {
-    while (it->f && !it->f->site)
+    while (it->f && (!it->f->site || (it->in_top && bt_is_top(it->f->site))))
         it->f = bt_sane(it->f->prev);
 }
 
 static BtIt bt_begin(const OmniLoc *loc)
 {
-    BtIt it = { NULL, bt_sane(omni_tl_frames), 0 };
+    BtIt it = { NULL, bt_sane(omni_tl_frames), 0, false };
     if (loc && loc->fn) {
         it.first = loc;
+        it.in_top = bt_is_top(loc);
         if (loc->framed && it.f)
             it.f = bt_sane(it.f->prev);
     }
@@ -134,6 +141,7 @@ static const OmniLoc *bt_peek(const BtIt *it) { return it->first ? it->first : i
 
 static void bt_next(BtIt *it)
 {
+    it->in_top = bt_is_top(bt_peek(it));
     if (it->first)
         it->first = NULL;
     else if (it->f)
