@@ -148,15 +148,19 @@ LLVMValueRef lb_cstring(LbGen *g, const char *s, size_t len)
     return gv;
 }
 
-/* One private OmniLoc { ptr file, i32 line, i32 col } per distinct span. */
+/* One private OmniLoc { ptr file, i32 line, i32 col, ptr fn, i32 framed }
+ * per distinct span and function it is in (backtraces name the function). */
 LLVMValueRef lb_loc(LbGen *g, Span sp)
 {
     const char *file = sp.file ? sp.file : "<unknown>";
-    char *key = lb_fmt("%s\x1f%d\x1f%d", file, (int)sp.line, (int)sp.col);
+    char *key = lb_fmt("%s\x1f%d\x1f%d\x1f%s\x1f%d", file, (int)sp.line, (int)sp.col,
+                       g->loc_fn ? g->loc_fn : "", (int)g->loc_framed);
     LLVMValueRef gv = lb_map_get(&g->locs, key);
     if (!gv) {
-        LLVMValueRef f[3] = { lb_cstring(g, file, strlen(file)), lb_i32(g, sp.line), lb_i32(g, sp.col) };
-        gv = private_const(g, LLVMConstNamedStruct(g->t_loc, f, 3), ".loc", 8);
+        LLVMValueRef f[5] = { lb_cstring(g, file, strlen(file)), lb_i32(g, sp.line), lb_i32(g, sp.col),
+                              g->loc_fn ? lb_cstring(g, g->loc_fn, strlen(g->loc_fn)) : LLVMConstNull(g->t_ptr),
+                              lb_i32(g, g->loc_framed) };
+        gv = private_const(g, LLVMConstNamedStruct(g->t_loc, f, 5), ".loc", 8);
         lb_map_put(&g->locs, key, gv);
     }
     free(key);

@@ -66,6 +66,7 @@ typedef struct LbFunc {
     LLVMValueRef twin;     /* a second, always-inlined copy of the body proper that its
                               non-tail self calls reach (wants_twin), else NULL */
     LLVMMetadataRef twin_sp;
+    bool framed;           /* keeps an OmniFrame: makes non-tail calls (rt/omni.h) */
 } LbFunc;
 
 /* Which target the module is built for decides how global slots are
@@ -126,6 +127,13 @@ typedef struct LbGen {
     uint8_t *fix_reg;            /* per register: provably a fixnum (lb_fixnum.c) */
     LLVMBasicBlockRef *bbs;      /* LLVM block per RIR block id */
     int nbbs;
+    LLVMValueRef frame;          /* its OmniFrame alloca when the function keeps one */
+    bool frame_linked;           /* ... linked in the block being emitted (lb_emit.c) */
+    LLVMValueRef frame_site;     /* ... the site last stored there in this block */
+    uint8_t *frame_in, *frame_keep; /* per block id: entered linked / stays linked (plan_frame) */
+    LLVMValueRef frames_head;    /* where omni_tl_frames is (a ptr, addrspace 257 on x86-64 JIT) */
+    const char *loc_fn;          /* the function new locations are in (lb_loc), or NULL */
+    bool loc_framed;             /* ... and whether it keeps an OmniFrame */
     LLVMValueRef argv_buf;       /* [argv_cap x i64] alloca shared by the calls */
     int argv_cap;
 

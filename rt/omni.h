@@ -141,7 +141,24 @@ struct OClosure {
 struct OmniLoc {
     const char *file;
     int32_t line, col;
+    const char *fn;     /* the function the location is in (backtraces), or NULL */
+    int32_t framed;     /* 1: that function keeps an OmniFrame (below) */
 };
+
+/* Backtraces (rt/error.c, docs/RUNTIME.md "Backtraces").  A compiled
+ * function that makes non-tail calls keeps an OmniFrame in its stack frame,
+ * linked into the thread's list while it runs; before each non-tail call it
+ * stores the call's location in `site`.  Leaf functions keep none, a tail
+ * call unlinks the caller's frame first.  The list head is the runtime's
+ * thread-local omni_tl_frames (rt_core.h): compiled code for an object file
+ * names it (initial-exec TLS); JIT code reaches it at this constant offset
+ * from the thread pointer (static TLS of the executable, the same in every
+ * thread). */
+typedef struct OmniFrame {
+    struct OmniFrame *prev;
+    const OmniLoc *site;    /* the call being made, NULL before the first */
+} OmniFrame;
+intptr_t omni_frames_tls_offset(void);
 
 /* ------------------------------------------------------------------------
  * Regions (rt/region.c).  Issue 2: every allocation may go into the caller's

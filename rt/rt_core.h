@@ -15,6 +15,8 @@ _Noreturn void omni_internal_error(const char *fmt, ...);
 /* error.c: report a runtime error (message, then location) and unwind. */
 void omni_error_report(const OmniLoc *loc, const char *msg);
 _Noreturn void omni_error_unwind(void);
+/* The thread's innermost OmniFrame (omni.h), or NULL. */
+extern _Thread_local OmniFrame *omni_tl_frames;
 /* True when an omni_try is active on this thread. */
 bool omni_try_active(void);
 
@@ -38,6 +40,9 @@ void omni_stack_rearm(void);
 void omni_stack_code_range(uintptr_t lo, uintptr_t hi);
 /* Lowest usable address of this thread's big stack (0 elsewhere). */
 uintptr_t omni_stack_guard_top(void);
+/* Lowest readable address of this thread's big stack: the guard's top, or
+ * lower while deferred faults keep part of the guard open (0 elsewhere). */
+uintptr_t omni_stack_usable_lo(void);
 /* The message of the last runtime error raised on this thread ("" if none). */
 const char *omni_last_error(void);
 /* Where error messages go (stderr by default; tests redirect it). */

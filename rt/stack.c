@@ -279,6 +279,8 @@ void omni_stack_rearm(void)
 }
 
 uintptr_t omni_stack_guard_top(void) { return tl_guard_hi; }
+/* The part of the guard opened by deferred faults is usable stack too. */
+uintptr_t omni_stack_usable_lo(void) { return tl_open_lo && tl_open_lo < tl_guard_hi ? tl_open_lo : tl_guard_hi; }
 
 static void install_fault_handlers(void)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const OmniLoc L = { "test.omni", 1, 1 };
+static const OmniLoc L = { "test.omni", 1, 1, NULL, 0 };
 #define R omni_region_global()
 
 #define NARGS(...) ((int64_t)(sizeof((OVal[]){ __VA_ARGS__ }) / sizeof(OVal)))

@@ -402,8 +402,8 @@ static char *read_all(FILE *f)
 START_TEST(test_site_stats)
 {
     omni_region_stats_enable(true);
-    static const OmniLoc here = { "t.omni", 3, 5 };
-    static const OmniLoc loop = { "t.omni", 9, 1 };
+    static const OmniLoc here = { "t.omni", 3, 5, NULL, 0 };
+    static const OmniLoc loop = { "t.omni", 9, 1, NULL, 0 };
     for (int i = 0; i < 10; i++) { /* 10 regions made and reclaimed at t.omni:3:5 */
         Region *r = omni_region_new_at(omni_region_global(), &here);
         cons(r, omni_fix(i), OMNI_NIL);
@@ -450,7 +450,7 @@ START_TEST(test_pending_regions)
     Region *g = omni_region_global();
     Region *base = omni_region_new(g);
     ck_assert_ptr_eq(omni_region_resolve(base), base);
-    static const OmniLoc loc1 = { "p.omni", 1, 1 }, loc2 = { "p.omni", 2, 1 };
+    static const OmniLoc loc1 = { "p.omni", 1, 1, NULL, 0 }, loc2 = { "p.omni", 2, 1, NULL, 0 };
     OmniPendingRegion c1 = { NULL, base, &loc1 };
     Region *h1 = (Region *)((uintptr_t)&c1 + 1);
     OmniPendingRegion c2 = { NULL, h1, &loc2 };   /* pending under pending */

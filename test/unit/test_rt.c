@@ -568,7 +568,7 @@ START_TEST(test_arith)
 }
 END_TEST
 
-static const OmniLoc test_loc = { "t.omni", 3, 7 };
+static const OmniLoc test_loc = { "t.omni", 3, 7, NULL, 0 };
 static void raise_type(void *p) { (void)p; omni_b_car(omni_region_global(), &test_loc, omni_fix(5)); }
 static void raise_unbound(void *p)
 {
