@@ -20,6 +20,8 @@ typedef struct LbOptions {
     int opt_level;             /* 0..3 */
     bool verify;               /* LLVMVerifyModule; dump the module on failure */
     bool debug_info;           /* DWARF line info from spans */
+    bool backtrace;            /* keep backtrace frames (lb_emit.c, "backtrace frames");
+                                  off: errors name only their own location */
     const char *entry_symbol;  /* AOT: name given to the entry (e.g. "omni_program_entry") */
     bool sealed;               /* the module is the whole program: no later code can
                                   define or assign its globals (omni-llc, omni-jit FILE

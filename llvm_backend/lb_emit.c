@@ -1489,7 +1489,7 @@ static void declare_funcs(LbGen *g, const char *entry_name)
     for (int i = 0; i < lb_func_count(rm); i++) {
         const RirFunc *f = lb_func_at(rm, i);
         LbFunc *lf = &g->funcs[i];
-        lf->framed = wants_frame(f);
+        lf->framed = g->opt && g->opt->backtrace && wants_frame(f);
         if (f->is_entry || f == rm->entry) {
             LLVMTypeRef p[1] = { g->t_ptr };
             lf->body_ty = LLVMFunctionType(g->t_i64, p, 1, false);

@@ -21,6 +21,7 @@ void drv_options_init(DrvOptions *o, const char *tool)
     memset(o, 0, sizeof *o);
     o->tool = tool;
     o->opt_level = -1;
+    o->backtrace = -1;
 #ifdef OMNI_DEBUG
     o->verify = true;
 #endif
@@ -48,6 +49,13 @@ void drv_print_version(const char *tool)
     );
 }
 
+bool drv_backtrace(const DrvOptions *o)
+{
+    if (o->backtrace >= 0)
+        return o->backtrace != 0;
+    return o->opt_level <= 1 || o->debug_info;
+}
+
 DrvArgResult drv_parse_common(DrvOptions *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
@@ -60,6 +68,11 @@ DrvArgResult drv_parse_common(DrvOptions *o, int argc, char **argv, int *i)
         }
         drv_error(o->tool, "invalid optimization level '%s' (use -O0, -O1, -O2 or -O3)", a);
         return DRV_ARG_ERROR;
+    }
+    if (strcmp(a, "--backtrace") == 0 || strcmp(a, "--no-backtrace") == 0) {
+        o->backtrace = a[2] == 'b';
+        (*i)++;
+        return DRV_ARG_USED;
     }
     if (strcmp(a, "-g") == 0) {
         o->debug_info = true;

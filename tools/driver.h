@@ -24,11 +24,17 @@ typedef struct DrvOptions {
     const char *tool;        /* program name used in messages ("omni-jit") */
     int opt_level;           /* 0..3, or -1 while no -O was given */
     bool debug_info;         /* -g */
+    int backtrace;           /* --backtrace 1, --no-backtrace 0, -1 unset: on at -O0/-O1
+                                or with -g (drv_backtrace) */
     const char *dump_after;  /* --dump-after=PASS|all, or NULL */
     bool verify;             /* verifier after every pass (on in OMNI_DEBUG builds) */
 } DrvOptions;
 
 void drv_options_init(DrvOptions *o, const char *tool);
+/* Whether compiled code keeps backtrace frames: as asked, else at -O0/-O1
+ * or with -g.  Off by default at -O2/-O3, where the frames cost up to +46%
+ * on call-bound code (docs/RUNTIME.md, "Backtraces").  After opt_level is set. */
+bool drv_backtrace(const DrvOptions *o);
 
 typedef enum { DRV_ARG_NONE, DRV_ARG_USED, DRV_ARG_ERROR } DrvArgResult;
 /* Tries argv[*i] as an option common to both tools (-O0..-O3, -g,

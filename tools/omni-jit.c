@@ -827,6 +827,7 @@ static int jit_thread_main(void *arg)
         .opt_level = J->opt.opt_level,
         .verify = J->opt.verify,
         .debug_info = J->opt.debug_info,
+        .backtrace = drv_backtrace(&J->opt),
         .entry_symbol = NULL,
         /* a file or -e is compiled as one unit and nothing is added after
          * it; REPL, piped and bench inputs may redefine any name later */
@@ -883,6 +884,8 @@ static void usage(void)
            "                      -O2 for programs that run long)\n"
            "  -g                  debug line information, and JIT code registered with\n"
            "                      gdb (it names OmniLisp functions and source lines)\n"
+           "  --backtrace         runtime errors list the calls that led to them (the\n"
+           "                      default at -O0/-O1 and with -g; --no-backtrace: off)\n"
            "  --perf-map[=PATH]   write the JIT'd functions' addresses and names to\n"
            "                      /tmp/perf-PID.map (or PATH), where perf finds them\n"
            "  --dump-after=PASS   print the Region IR after PASS (or 'all') on stderr\n"

@@ -276,6 +276,8 @@ static void usage(void)
            "  --emit-rir          write the Region IR after the CTRR passes (.rir)\n"
            "  -O0 -O1 -O2 -O3     optimisation level (default -O2)\n"
            "  -g                  emit DWARF line information\n"
+           "  --backtrace         runtime errors list the calls that led to them (the\n"
+           "                      default at -O0/-O1 and with -g; --no-backtrace: off)\n"
            "  --dump-after=PASS   print the Region IR after PASS (or 'all') on stderr\n"
            "  --no-seal           compile as the REPL compiles one input: a function's\n"
            "                      calls of itself keep their guard (by default the file\n"
@@ -386,6 +388,7 @@ int main(int argc, char **argv)
             .opt_level = opt.opt_level,
             .verify = opt.verify,
             .debug_info = opt.debug_info,
+            .backtrace = drv_backtrace(&opt),
             .entry_symbol = "omni_program_entry",
             .sealed = sealed,
         };

@@ -22,6 +22,7 @@ What the program is given, the same in both runs:
                              no newline after it.  Without the directive stdin
                              is empty (/dev/null).
     ; env: NAME=VALUE        an environment variable set for the program
+    ; flags: OPTIONS         options given to both compilers (e.g. --backtrace)
 Each run starts in a fresh empty working directory of its own, removed
 afterwards, so a program may create files under relative names.
 
@@ -44,7 +45,7 @@ import sys
 import tempfile
 
 EXPECT_RE = re.compile(r";\s*expect(-error|-exit|-at)?:(.*)$")
-INPUT_RE = re.compile(r";\s*(args|stdin|env):(.*)$")
+INPUT_RE = re.compile(r";\s*(args|stdin|env|flags):(.*)$")
 STDIN_ESCAPES = {"r": "\r", "t": "\t", "n": "\n", "\\": "\\"}
 
 
@@ -55,6 +56,7 @@ class Expect:
         self.at = []          # "LINE:COL"
         self.exit = None      # explicit exit status
         self.args = []        # command-line arguments of the program
+        self.flags = []       # options for both compilers (; flags:)
         self.stdin = None     # bytes, or None: /dev/null
         self.env = {}         # added environment variables
 
@@ -115,7 +117,9 @@ def parse_expectations(path):
 def parse_input(exp, kind, text, where, path):
     if text.startswith(" "):
         text = text[1:]
-    if kind == "args":
+    if kind == "flags":
+        exp.flags += shlex.split(text)
+    elif kind == "args":
         try:
             here = os.path.dirname(os.path.abspath(path))
             exp.args += [w.replace("%S", here) for w in shlex.split(text)]
@@ -233,13 +237,13 @@ def main():
     results = []
     if args.only in (None, "jit"):
         # absolute: the program runs elsewhere (locations still end in FILE)
-        results.append(run("jit", [args.jit, os.path.abspath(args.file)] + exp.args,
+        results.append(run("jit", [args.jit] + exp.flags + [os.path.abspath(args.file)] + exp.args,
                            args.timeout, exp))
     if args.only in (None, "llc"):
         tmp = tempfile.mkdtemp(prefix="omni-run-")
         try:
             exe = os.path.join(tmp, "prog")
-            comp = run("llc", [args.llc, "-O2", args.file, "-o", exe], args.timeout)
+            comp = run("llc", [args.llc, "-O2"] + exp.flags + [args.file, "-o", exe], args.timeout)
             if comp.code == 0 and not comp.timed_out:
                 if not os.path.exists(exe):
                     comp.code = None
