@@ -396,6 +396,9 @@ static inline bool omni_is_type(OVal v, uint32_t t)
  * overflow inside `fn` unwind to the innermost omni_try.
  * ------------------------------------------------------------------------ */
 int  omni_run_with_big_stack(int (*fn)(void *), void *arg);
+/* The interrupted instruction's address in a signal handler's ucontext_t
+ * (0 on a machine this does not know).  Async-signal-safe. */
+uintptr_t omni_context_pc(void *ctx);
 /* Run `fn(arg)`; returns 0 if it finished, 1 if it raised an error (already
  * printed).  Nestable. */
 int  omni_try(void (*fn)(void *), void *arg);

@@ -172,7 +172,7 @@ static bool pc_is_compiled(uintptr_t pc)
     return true;
 }
 
-static uintptr_t context_pc(void *ctx)
+uintptr_t omni_context_pc(void *ctx)
 {
     ucontext_t *uc = ctx;
 #if defined(__x86_64__)
@@ -181,7 +181,8 @@ static uintptr_t context_pc(void *ctx)
     return (uintptr_t)uc->uc_mcontext.pc;
 #else
     (void)uc;
-    return 0; /* unknown machine: every fault is deferred (then unwound as before) */
+    return 0; /* unknown machine: no compiled code is recognised (faults are deferred,
+                 omni-jit's Ctrl-C waits for a second one) */
 #endif
 }
 
@@ -213,7 +214,7 @@ static void fault_handler(int sig, siginfo_t *si, void *uctx)
 {
     uintptr_t a = (uintptr_t)si->si_addr;
     if (tl_guard_hi && a >= tl_guard_lo && a < tl_guard_hi) {
-        if (!pc_is_compiled(context_pc(uctx)) && defer_fault(a))
+        if (!pc_is_compiled(omni_context_pc(uctx)) && defer_fault(a))
             return; /* C code finishes; the error comes at a safe point */
         /* Compiled code (or, as a last resort, the guard used up by C
          * code that recursed through it): unwind here.  The guard opened

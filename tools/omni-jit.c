@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "../llvm_backend/lb.h"
@@ -107,19 +106,6 @@ static bool pc_is_jit_code(uintptr_t pc)
     return true;
 }
 
-static uintptr_t context_pc(void *ctx)
-{
-    ucontext_t *uc = ctx;
-#if defined(__x86_64__)
-    return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-#elif defined(__aarch64__)
-    return (uintptr_t)uc->uc_mcontext.pc;
-#else
-    (void)uc;
-    return 0;   /* unknown machine: never unwind, a second Ctrl-C exits */
-#endif
-}
-
 /* clock_gettime is async-signal-safe (drv_now is the same clock) */
 static double now_seconds(void)
 {
@@ -159,7 +145,7 @@ static void repl_on_sigint(int sig, siginfo_t *si, void *ctx)
         raise(SIGINT);
         return;
     }
-    if (!pc_is_jit_code(context_pc(ctx))) {
+    if (!pc_is_jit_code(omni_context_pc(ctx))) {
         if (!intr_pending)
             intr_since = now_seconds();
         intr_pending = 1;
