@@ -1,0 +1,26 @@
+;; wordfreq.ss — word frequencies over generated text; reference for wordfreq.omni.
+(define seed 42)
+(define (rand n)
+  (set! seed (remainder (* seed 48271) 2147483647))
+  (remainder seed n))
+(define letters "etaoin")
+(define (make-word)
+  (let loop ([k (+ 2 (rand 4))] [cs '()])
+    (if (= k 0)
+        (list->string cs)
+        (loop (- k 1) (cons (string-ref letters (rand 6)) cs)))))
+(define (run words)
+  (let ([counts (make-eq-hashtable)])
+    (let loop ([i 0] [line ""] [chars 0] [lines 0])
+      (cond [(= i words)
+             (display (hashtable-size counts)) (display " ")
+             (display (fold-left max 0 (vector->list (hashtable-values counts))))
+             (display " ") (display chars) (display " ") (display lines) (newline)]
+            [(= (remainder i 16) 15)
+             (loop (+ i 1) "" (+ chars (string-length line)) (+ lines 1))]
+            [else
+             (let ([w (make-word)])
+               (let ([s (string->symbol w)])
+                 (hashtable-update! counts s (lambda (c) (+ c 1)) 0))
+               (loop (+ i 1) (string-append line w " ") chars lines))]))))
+(run 1500000)
