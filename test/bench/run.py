@@ -13,11 +13,19 @@ same checksum.  Each run is limited to --mem-limit-gb of address space.
 The extra row `binary_trees:arena` compares with c/binary_trees_arena.c, the
 one-arena-per-tree C version that is the memory target of region placement.
 
+Two sets: the original seven (CORE) and the public benchmark suite (SUITE,
+programs after r7rs-benchmarks, the Gabriel suite and the Benchmarks Game,
+with a Chez version and usually no C one).  By default both run; --suite
+runs the suite only, --core the seven only, --only a list of names.  Below
+the table: the geometric mean of omni/chez over each set.
+
 Usage: test/bench/run.py [--runs N] [--omni-llc PATH] [--only fib,tak]
+                         [--suite | --core]
                          [--no-chez] [--no-c] [--no-omni] [--timeout S]
 Binaries go to test/bench/out/ (ignored by git).
 """
 import argparse
+import math
 import os
 import resource
 import shutil
@@ -28,7 +36,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PROGRAMS = ["fib", "tak", "nqueens", "binary_trees", "deriv", "sieve", "mandel"]
+CORE = ["fib", "tak", "nqueens", "binary_trees", "deriv", "sieve", "mandel"]
+SUITE = ["spectral_norm", "nbody", "cpstak", "fannkuch", "matmul", "wordfreq", "primes"]
+PROGRAMS = CORE + SUITE
 # extra rows: (row name, program whose OmniLisp/Chez runs it reuses, C source)
 EXTRA_C = [("binary_trees:arena", "binary_trees", "binary_trees_arena")]
 
@@ -128,10 +138,19 @@ def fmt_rss(m):
     return "%.1f" % m.rss_mb()
 
 
-def ratio(a, b):
+def ratio_value(a, b):
     if a is None or b is None or a.error or b.error or not b.median():
-        return "-"
-    return "%.2f" % (a.median() / b.median())
+        return None
+    return a.median() / b.median()
+
+
+def ratio(a, b):
+    r = ratio_value(a, b)
+    return "-" if r is None else "%.2f" % r
+
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
 
 OUT_DIR = os.path.join(HERE, "out")
@@ -145,6 +164,8 @@ def main():
     ap.add_argument("--omni-llc", default=os.path.join(ROOT, "build", "omni-llc"),
                     help="omni-llc to build the OmniLisp versions (default build/omni-llc)")
     ap.add_argument("--only", help="comma-separated program names")
+    ap.add_argument("--suite", action="store_true", help="the public benchmark suite only")
+    ap.add_argument("--core", action="store_true", help="the original seven only")
     ap.add_argument("--no-chez", action="store_true")
     ap.add_argument("--no-c", action="store_true")
     ap.add_argument("--no-omni", action="store_true")
@@ -154,6 +175,12 @@ def main():
     args = ap.parse_args()
 
     progs = PROGRAMS
+    if args.suite and args.core:
+        sys.exit("run.py: --suite and --core exclude each other")
+    if args.suite:
+        progs = SUITE
+    elif args.core:
+        progs = CORE
     if args.only:
         progs = [p for p in args.only.split(",") if p]
         unknown = [p for p in progs if p not in PROGRAMS]
@@ -205,6 +232,9 @@ def run_all(args):
             else:
                 cmds["omni"] = [exe]
         c_sources = [(prog, prog)] + [(r, c) for r, p, c in EXTRA_C if p == prog]
+        # the suite's programs have a C version only where one was written
+        c_sources = [(r, c) for r, c in c_sources
+                     if os.path.exists(os.path.join(HERE, "c", c + ".c"))]
         for rowname, csrc in ([] if args.no_c else c_sources):
             exe = os.path.join(OUT_DIR, csrc + ".c.exe")
             err = build(["gcc", "-O2", "-o", exe, os.path.join(HERE, "c", csrc + ".c")],
@@ -258,6 +288,13 @@ def run_all(args):
                         for j, v in enumerate(r)))
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    for label, group in (("the seven", CORE), ("the suite", SUITE)):
+        rs = [ratio_value(results[p].get("omni"), results[p].get("chez"))
+              for p in progs if p in group]
+        got = [r for r in rs if r is not None]
+        if got:
+            print("geometric mean omni/chez over %s: %.2f (%d of %d programs)"
+                  % (label, geomean(got), len(got), len([p for p in group])))
     for p in problems:
         print("problem: " + p)
     bad = any(r[-1] in ("MISMATCH", "error") for r in lines[1:])
