@@ -1,0 +1,15 @@
+;; takl.ss — Gabriel's takl, 300 times; reference for takl.omni.
+(define (listn n) (if (= n 0) '() (cons n (listn (- n 1)))))
+(define (shorter? x y)
+  (and (not (null? y)) (or (null? x) (shorter? (cdr x) (cdr y)))))
+(define (mas x y z)
+  (if (not (shorter? y x))
+      z
+      (mas (mas (cdr x) y z) (mas (cdr y) z x) (mas (cdr z) x y))))
+(define l18 (listn 18))
+(define l12 (listn 12))
+(define l6 (listn 6))
+(define (run k sum)
+  (if (= k 0) sum (run (- k 1) (+ sum (length (mas l18 l12 l6))))))
+(display (run 300 0))
+(newline)
