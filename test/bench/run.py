@@ -38,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CORE = ["fib", "tak", "nqueens", "binary_trees", "deriv", "sieve", "mandel"]
 SUITE = ["spectral_norm", "nbody", "cpstak", "fannkuch", "matmul", "wordfreq", "primes",
-         "takl"]
+         "takl", "strnum", "hofold"]
 PROGRAMS = CORE + SUITE
 # extra rows: (row name, program whose OmniLisp/Chez runs it reuses, C source)
 EXTRA_C = [("binary_trees:arena", "binary_trees", "binary_trees_arena")]

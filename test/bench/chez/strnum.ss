@@ -1,0 +1,12 @@
+;; strnum.ss — number <-> string round trips; reference for strnum.omni.
+(define (reversed i)
+  (string->number (list->string (reverse (string->list (number->string i))))))
+(define (twin? s)
+  (let ([n (string-length s)])
+    (and (>= n 4) (string=? (substring s 0 2) (substring s (- n 2) n)))))
+(define (run i sum twins)
+  (if (= i 1000000)
+      (begin (display sum) (display " ") (display twins) (newline))
+      (let ([s (number->string i)])
+        (run (+ i 1) (+ sum (reversed i)) (if (twin? s) (+ twins 1) twins)))))
+(run 0 0 0)
