@@ -67,7 +67,7 @@
     (if (null? l) '() (cons (step-body (car l) bs dt) (next (cdr l))))))
 (define (show-energy e) (display (exact (round (* 1e9 e)))) (newline))
 (define (run bs k)
-  (if (= k 0) (energy bs) (run (advance bs 0.01) (- k 1))))
+  (if (= k 0) (+ 0.0 (energy bs)) (run (advance bs 0.01) (- k 1))))
 (let ([bs (offset-momentum start)])
   (show-energy (energy bs))
   (show-energy (run bs 400000)))
