@@ -5,13 +5,14 @@
  * the built-in, the path and strerror's reason.  Bytes read are gathered in
  * malloc'd buffers and copied into the result region at the end; each
  * buffer (and each FILE) is released before anything can raise, so an
- * error unwinding through here leaks nothing.  Standard input is read
- * through stdio's stdin: the tools never read it themselves when running a
- * program file (omni-jit FILE reads FILE; only `omni-jit -` and piped REPL
- * input take their program from stdin, which then reads as empty).
+ * error unwinding through here leaks nothing.  Standard input is read from
+ * file descriptor 0 (see read-line): the tools never read it themselves
+ * when running a program file (omni-jit FILE reads FILE; only `omni-jit -`
+ * and piped REPL input take their program from stdin, which then reads as
+ * empty).
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* getline under -std=c11 */
+#define _GNU_SOURCE /* POSIX read and poll under -std=c11 */
 #endif
 #include "b_common.h"
 #include "rt_core.h"
@@ -19,8 +20,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* A String argument as a C string; a NUL byte inside would silently cut
  * the path short, so it is an error. */
@@ -57,33 +60,93 @@ OVal omni_b_getenv(Region *r, const OmniLoc *loc, OVal name)
 
 /* ---- read-line ---- */
 
+/* Standard input is read here at the level of file descriptor 0, not
+ * through stdio: before each read the wait for input is a poll(), which a
+ * signal always interrupts (poll is never restarted, SA_RESTART or not), so
+ * a Ctrl-C can end the wait.  Waiting on the descriptor is only right when
+ * nothing is buffered above it, and stdio has no portable way to tell; so
+ * the bytes read after the line's end are kept here, in in_buf, for the
+ * next read-line.  Nothing else in the runtime reads stdin (the tools read
+ * all of it through stdio, to its end, when it holds the program). */
+static char *in_buf;
+static size_t in_pos, in_len, in_cap;     /* unread bytes: in_buf[in_pos..in_len) */
+static bool (*interrupt_poll)(void);
+
+void omni_set_interrupt_poll(bool (*fn)(void))
+{
+    interrupt_poll = fn;
+}
+
+/* Waits until fd 0 can be read (or fails: the read reports why).  A signal
+ * ends poll's wait with EINTR; if it was an interrupt the embedder had
+ * pending, the wait ends with the runtime error "interrupted" — raised from
+ * here, a safe point: no lock held, nothing half-built (in_buf is intact). */
+static void stdin_wait(const OmniLoc *loc)
+{
+    struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+    while (poll(&p, 1, -1) < 0) {
+        if (errno != EINTR)
+            return;
+        if (interrupt_poll && interrupt_poll())
+            omni_raise(loc, "interrupted");
+    }
+}
+
+/* Reads more of fd 0 into in_buf: the count read, 0 at the end of input. */
+static ssize_t stdin_fill(const OmniLoc *loc)
+{
+    if (in_pos > 0) {   /* move the unread bytes to the front */
+        memmove(in_buf, in_buf + in_pos, in_len - in_pos);
+        in_len -= in_pos;
+        in_pos = 0;
+    }
+    if (in_cap - in_len < 4096) {
+        size_t cap = in_cap ? in_cap * 2 : 8192;
+        char *b = realloc(in_buf, cap);
+        if (!b)
+            omni_raise(loc, "read-line: out of memory");
+        in_buf = b;
+        in_cap = cap;
+    }
+    for (;;) {
+        stdin_wait(loc);
+        ssize_t n = read(STDIN_FILENO, in_buf + in_len, in_cap - in_len);
+        if (n >= 0) {
+            in_len += (size_t)n;
+            return n;
+        }
+        if (errno != EINTR && errno != EAGAIN)
+            omni_raise(loc, "read-line: cannot read standard input: %s", strerror(errno));
+    }
+}
+
 /* The next line of stdin without its "\n" or "\r\n"; nothing at the end.
  * Pending output is flushed first, so a prompt printed with `print` shows
- * before the read waits.  The end-of-file mark is cleared before each
- * read: at a terminal, input may go on after a Ctrl-D (as in the REPL). */
+ * before the read waits.  The end of input is not remembered: at a
+ * terminal, input may go on after a Ctrl-D (as in the REPL). */
 OVal omni_b_read_line(Region *r, const OmniLoc *loc)
 {
     omni_out_flush();
-    clearerr(stdin);
-    char *line = NULL;
-    size_t cap = 0;
-    errno = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (n < 0) {
-        int err = errno;
-        bool failed = ferror(stdin) && err != 0;
-        free(line);
-        if (failed)
-            omni_raise(loc, "read-line: cannot read standard input: %s", strerror(err));
-        return OMNI_NOTHING;
+    size_t scanned = in_pos;
+    char *nl;
+    for (;;) {
+        nl = in_len > scanned ? memchr(in_buf + scanned, '\n', in_len - scanned) : NULL;
+        if (nl)
+            break;
+        scanned = in_len - in_pos;   /* stdin_fill moves the bytes to the front */
+        if (stdin_fill(loc) == 0) {
+            if (in_len == in_pos)
+                return OMNI_NOTHING;
+            nl = in_buf + in_len;    /* a last line without "\n" */
+            break;
+        }
     }
-    if (n > 0 && line[n - 1] == '\n')
-        n--;
+    char *line = in_buf + in_pos;
+    size_t n = (size_t)(nl - line);
+    in_pos = nl < in_buf + in_len ? (size_t)(nl - in_buf) + 1 : in_len;
     if (n > 0 && line[n - 1] == '\r')
         n--;
-    OVal s = omni_make_string(r, line, n);
-    free(line);
-    return s;
+    return omni_make_string(r, line, (int64_t)n);
 }
 
 /* ---- files ---- */

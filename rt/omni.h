@@ -399,6 +399,11 @@ int  omni_run_with_big_stack(int (*fn)(void *), void *arg);
 /* The interrupted instruction's address in a signal handler's ucontext_t
  * (0 on a machine this does not know).  Async-signal-safe. */
 uintptr_t omni_context_pc(void *ctx);
+/* Makes blocking runtime reads (read-line's wait for stdin) interruptible:
+ * when a signal ends the wait, `fn()` is asked whether it was an interrupt
+ * the embedder wants honoured (true: it is taken, and the read raises the
+ * runtime error "interrupted"); NULL (the default): waits go on. */
+void omni_set_interrupt_poll(bool (*fn)(void));
 /* Run `fn(arg)`; returns 0 if it finished, 1 if it raised an error (already
  * printed).  Nestable. */
 int  omni_try(void (*fn)(void *), void *arg);

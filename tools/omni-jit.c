@@ -63,8 +63,11 @@ typedef struct JitState {
  * it happens only when the interrupted instruction is JIT-compiled code
  * (anonymous memory, outside every loaded ELF object: not libc's malloc or
  * stdio, not the runtime's C code with its mutexes); elsewhere a 0.5 ms
- * timer retries until the program is back in compiled code.  A Ctrl-C
- * after one has waited 2 s ends the process, as a last resort. */
+ * timer retries until the program is back in compiled code.  A blocking
+ * read of the runtime (read-line waiting for the terminal) is such a
+ * place: the signal ends its wait, it takes the pending interrupt through
+ * repl_take_interrupt and raises "interrupted" itself.  A Ctrl-C after one
+ * has waited 2 s ends the process, as a last resort. */
 static volatile sig_atomic_t repl_interrupted;  /* Ctrl-C at the prompt */
 static volatile sig_atomic_t in_eval;           /* an input's entry is running */
 static volatile sig_atomic_t intr_pending;      /* waiting to land in compiled code */
@@ -137,6 +140,8 @@ static void repl_on_sigint(int sig, siginfo_t *si, void *ctx)
             repl_interrupted = 1;
         return;
     }
+    if (retry && !intr_pending)
+        return;     /* a late timer signal: the interrupt was already taken */
     if (!retry && intr_pending && now_seconds() - intr_since > 2.0) {
         static const char msg[] = "\nomni-jit: the program does not stop; exiting\n";
         ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
@@ -155,6 +160,18 @@ static void repl_on_sigint(int sig, siginfo_t *si, void *ctx)
     intr_pending = 0;
     in_eval = 0;
     omni_raise(NULL, "interrupted");
+}
+
+/* The runtime's interruptible wait asks this after a signal (in the eval
+ * thread, outside the handler).  Clearing intr_pending first makes a timer
+ * signal that still comes a no-op. */
+static bool repl_take_interrupt(void)
+{
+    if (!intr_pending)
+        return false;
+    intr_pending = 0;
+    intr_timer_arm(false);
+    return true;
 }
 
 /* The prompt wants reads interrupted; running code wants its system calls
@@ -185,6 +202,7 @@ static void repl_signals_init(void)
     sev._sigev_un._tid = gettid();   /* glibc before 2.39 has no name for it */
 #endif
     have_intr_timer = timer_create(CLOCK_MONOTONIC, &sev, &intr_timer) == 0;
+    omni_set_interrupt_poll(repl_take_interrupt);
     /* the main thread keeps SIGINT blocked (see main), so it lands here */
     sigset_t set;
     sigemptyset(&set);
@@ -198,6 +216,7 @@ static void repl_signals_fini(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
     sigaction(SIGINT, &sa, NULL);
+    omni_set_interrupt_poll(NULL);
     if (have_intr_timer)
         timer_delete(intr_timer);
     have_intr_timer = false;
