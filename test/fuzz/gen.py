@@ -943,11 +943,9 @@ class Gen:
         x = self.name("y")
         inner = self.show(N("var", t[1], x), t[1])
         if c == "Dict":
-            k = self.name("k")
-            dv = self.name("d")
-            inner = self.show(call(t[1], "get", N("var", t, dv), N("var", ("Key",), k)), t[1])
-            return N("let", List(INT), [[dv, e]],
-                     [call(List(INT), "map", N("fn", Fn(INT), [k], [inner]), call(List(INT), "keys", N("var", t, dv)))])
+            # over a snapshot of the values: a closure called here may
+            # remove! entries of this very dict (seed 7397)
+            return call(List(INT), "map", N("fn", Fn(INT), [x], [inner]), call(List(t[1]), "values", e))
         return call(List(INT), "map", N("fn", Fn(INT), [x], [inner]), self.seq_arg(e))
 
     def println(self, e, t, label=None):
