@@ -15,7 +15,7 @@
  * second never needs its own error.
  *
  * Registers are not SSA, so availability is tracked along extended basic
- * blocks: a block and the chain of blocks that have it as their only
+ * blocks (memory: O(entries * log blocks), see ir_pass_cse): a block and the chain of blocks that have it as their only
  * predecessor (the arms of a cond or an `and` test); an entry is dropped as
  * soon as any of its operands or its result register is assigned again.
  * Copies (`mov`) are followed, so `(car p)` read through a copy of p, or a
@@ -309,7 +309,7 @@ void ir_pass_cse(RirFunc *f)
     npred[0]++;   /* the entry is also entered from outside */
     /* Each extended block starts at a block with several (or no single)
      * predecessors and goes depth first into single-predecessor successors,
-     * each branch with its own copy of the table. */
+     * each branch with the table its predecessor left (see below). */
     int *stack = ir_xcalloc((size_t)nb + 1, sizeof *stack, "cse");
     Table *tables = ir_xcalloc((size_t)nb + 1, sizeof *tables, "cse");
     for (int bi = 0; bi <= nb; bi++) {
