@@ -15,7 +15,7 @@
  * second never needs its own error.
  *
  * Registers are not SSA, so availability is tracked along extended basic
- * blocks: a block and the chain of blocks that have it as their only
+ * blocks (memory: O(entries * log blocks), see ir_pass_cse): a block and the chain of blocks that have it as their only
  * predecessor (the arms of a cond or an `and` test); an entry is dropped as
  * soon as any of its operands or its result register is assigned again.
  * Copies (`mov`) are followed, so `(car p)` read through a copy of p, or a
@@ -239,6 +239,58 @@ static int32_t *const_reps(const RirFunc *f)
     return rep;
 }
 
+/* The successors of block bi that continue its extended block (their
+ * only predecessor is bi), in terminator order; returns how many (0-2). */
+static int tree_kids(const RirFunc *f, const int *npred, int bi, int kids[2])
+{
+    const RirBlock *b = f->blocks[bi];
+    int nb = f->nblocks, nk = 0;
+    if (b->n == 0)
+        return 0;
+    const RirInstr *t = &b->instrs[b->n - 1];
+    int ns = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
+    for (int s = 0; s < ns; s++) {
+        int c = t->target[s];
+        if (c <= 0 || c >= nb || npred[c] != 1 || (s == 1 && t->target[1] == t->target[0]))
+            continue;
+        kids[nk++] = c;
+    }
+    return nk;
+}
+
+/* Per block, the number of blocks in its subtree of extended blocks (the
+ * single-predecessor edges form a forest), by one post-order walk. */
+static int *tree_sizes(const RirFunc *f, const int *npred, int *stack)
+{
+    int nb = f->nblocks;
+    int *size = ir_xcalloc((size_t)nb + 1, sizeof *size, "cse");
+    int *order = ir_xcalloc((size_t)nb + 1, sizeof *order, "cse");
+    int no = 0;
+    for (int root = 0; root < nb; root++) {
+        if (npred[root] == 1 && root != 0)
+            continue;
+        int sp = 0;
+        stack[sp++] = root;
+        while (sp > 0) {
+            int bi = stack[--sp], kids[2];
+            order[no++] = bi;
+            int nk = tree_kids(f, npred, bi, kids);
+            for (int s = 0; s < nk; s++)
+                stack[sp++] = kids[s];
+        }
+    }
+    /* children come after their parent in `order`: sum backwards */
+    for (int i = no - 1; i >= 0; i--) {
+        int bi = order[i], kids[2];
+        size[bi] += 1;
+        int nk = tree_kids(f, npred, bi, kids);
+        for (int s = 0; s < nk; s++)
+            size[bi] += size[kids[s]];
+    }
+    free(order);
+    return size;
+}
+
 void ir_pass_cse(RirFunc *f)
 {
     int nb = f->nblocks;
@@ -257,13 +309,14 @@ void ir_pass_cse(RirFunc *f)
     npred[0]++;   /* the entry is also entered from outside */
     /* Each extended block starts at a block with several (or no single)
      * predecessors and goes depth first into single-predecessor successors,
-     * each branch with its own copy of the table. */
+     * each branch with the table its predecessor left (see below). */
     int *stack = ir_xcalloc((size_t)nb + 1, sizeof *stack, "cse");
     Table *tables = ir_xcalloc((size_t)nb + 1, sizeof *tables, "cse");
     for (int bi = 0; bi <= nb; bi++) {
         tables[bi].crep = crep;
         tables[bi].nregs = f->nregs;
     }
+    int *size = tree_sizes(f, npred, stack);
     for (int root = 0; root < nb; root++) {
         if (npred[root] == 1 && root != 0)
             continue;
@@ -274,22 +327,38 @@ void ir_pass_cse(RirFunc *f)
             int bi = stack[--sp];
             RirBlock *b = f->blocks[bi];
             cse_block(f, b, &tables[bi]);
-            if (b->n == 0)
-                continue;
-            const RirInstr *t = &b->instrs[b->n - 1];
-            int ns = t->op == RIR_JMP ? 1 : t->op == RIR_BR ? 2 : 0;
-            for (int s = 0; s < ns; s++) {
-                int c = t->target[s];
-                if (c <= 0 || c >= nb || npred[c] != 1 || (s == 1 && t->target[1] == t->target[0]))
-                    continue;
-                Table *ct = &tables[c];
-                ct->n = 0;
-                for (int k = 0; k < tables[bi].n; k++)
-                    add(ct, tables[bi].a[k]);
-                stack[sp++] = c;
+            int kids[2], nk = tree_kids(f, npred, bi, kids);
+            /* The smaller subtree is walked first and takes this block's
+             * table over; only the larger waits on the stack with a copy.
+             * Along any path at most log2(blocks) copies wait, so a chain
+             * of N arms (a long cond) keeps O(N) entries alive, not N^2. */
+            if (nk == 2 && size[kids[0]] < size[kids[1]]) {
+                int k = kids[0];
+                kids[0] = kids[1];
+                kids[1] = k;
             }
+            for (int s = 0; s < nk; s++) {
+                Table *ct = &tables[kids[s]];
+                ct->n = 0;
+                if (s == nk - 1) {
+                    free(ct->a);
+                    ct->a = tables[bi].a;
+                    ct->n = tables[bi].n;
+                    ct->cap = tables[bi].cap;
+                    tables[bi].a = NULL;
+                    tables[bi].n = tables[bi].cap = 0;
+                } else {
+                    for (int k = 0; k < tables[bi].n; k++)
+                        add(ct, tables[bi].a[k]);
+                }
+                stack[sp++] = kids[s];
+            }
+            free(tables[bi].a);
+            tables[bi].a = NULL;
+            tables[bi].n = tables[bi].cap = 0;
         }
     }
+    free(size);
     for (int bi = 0; bi <= nb; bi++)
         free(tables[bi].a);
     free(tables);
