@@ -12,6 +12,7 @@
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/BitWriter.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <pthread.h>
@@ -22,10 +23,17 @@
 
 static pthread_once_t llvm_once = PTHREAD_ONCE_INIT;
 
+/* LLVM options for every compilation of the process.  X86 Domain
+ * Reassignment (AVX-512 hosts only: moves GPR chains to mask registers) is
+ * super-linear in a function's size: on a 800-statement body it was 1.8 s
+ * of 2.3 s of code generation (test/bench/README.md, "Compile time"), for
+ * code that gains nothing measurable from it here. */
 static void init_native(void)
 {
     LLVMInitializeNativeTarget();
     LLVMInitializeNativeAsmPrinter();
+    static const char *const argv[] = { "omnilisp", "-disable-x86-domain-reassignment" };
+    LLVMParseCommandLineOptions(2, argv, "");
 }
 
 void lb_init_llvm(void) { pthread_once(&llvm_once, init_native); }
