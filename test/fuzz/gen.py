@@ -213,11 +213,16 @@ class Emitter:
         if k == "nlet":
             loop, binds, body = n[2], n[3], n[4]
             if sc:
-                # Scheme evaluates named-let inits in any order: fix it
+                # Scheme evaluates named-let inits in any order: fix it.  A
+                # variable read stays in place only when no init is complex:
+                # a complex init may set! that variable (seed 7959), so then
+                # every non-literal init is bound in order.
                 names = []
                 pre = []
+                lits = SIMPLE_KINDS[:6]
+                any_complex = any(e[0] not in SIMPLE_KINDS for nm, e in binds)
                 for nm, e in binds:
-                    if e[0] in SIMPLE_KINDS:
+                    if e[0] in lits or (e[0] == "var" and not any_complex):
                         names.append((nm, self.expr(e, ind)))
                     else:
                         self.tmp += 1
