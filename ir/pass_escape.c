@@ -818,12 +818,19 @@ static void esc_solve(Esc *e)
 }
 
 /* The classification of a class: where it goes first (the region it needs
- * is the outermost of its reasons), then why. */
+ * is the outermost of its reasons), then why.  GLOBAL comes first only in
+ * the entry function (the top level: a definition's value goes to the
+ * global region, its %0).  Elsewhere a value stored in a global is placed
+ * as if it were not: the store barrier keeps it alive by a counted edge
+ * (or copies it into a store region), released when the global is
+ * overwritten — the global region is no sink for values that are
+ * overwritten (docs/CTRR.md, "Globals").  A value that only goes to a
+ * global is local (`none`): its scope region is retained, not copied. */
 static IrEscape class_escape(Esc *e, int x)
 {
     const Node *n = &e->n[find(e, x)];
     uint8_t all = n->direct | n->inherited;
-    if (all & EB_GLOBAL)                 return IR_ESC_GLOBAL;
+    if ((all & EB_GLOBAL) && e->f->is_entry) return IR_ESC_GLOBAL;
     if (n->direct & EB_RETURN)           return IR_ESC_RETURN;
     if (n->direct & EB_CONTAINER)        return IR_ESC_CONTAINER;
     if (n->direct & EB_UNKNOWN)          return IR_ESC_UNKNOWN;

@@ -62,13 +62,18 @@ OVal omni_get_general(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     OVal c = argv[0], k = argv[1];
     bool has_dflt = argc == 3;
     OVal dflt = has_dflt ? argv[2] : OMNI_NOTHING;
-    if (omni_is_type(c, OT_DICT))
-        return omni_dict_get(c, k, dflt);
+    if (omni_is_type(c, OT_DICT)) {
+        OVal v = omni_dict_get(c, k, dflt);
+        omni_rs_note_load(v);
+        return v;
+    }
     if (omni_is_type(c, OT_ARRAY)) {
         OArray *a = OMNI_PTR(OArray, c);
         int64_t i = omni_want_fix(loc, "get", k);
-        if (i >= 0 && i < a->len)
+        if (i >= 0 && i < a->len) {
+            omni_rs_note_load(a->items[i]);
             return a->items[i];
+        }
         if (has_dflt)
             return dflt;
         index_error(loc, "get", i, "array", a->len);
@@ -134,6 +139,7 @@ OVal omni_b_pop(Region *r, const OmniLoc *loc, OVal av)
     if (a->len == 0)
         omni_raise(loc, "pop!: array is empty");
     OVal v = a->items[a->len - 1];
+    omni_rs_note_load(v); /* handed out: its counted edge is kept (remember.c) */
     /* clear the slot through the barrier so a counted edge is released */
     omni_array_set(av, a->len - 1, OMNI_NOTHING);
     a->len--;
@@ -143,6 +149,8 @@ OVal omni_b_pop(Region *r, const OmniLoc *loc, OVal av)
 OVal omni_b_array_to_list(Region *r, const OmniLoc *loc, OVal av)
 {
     OArray *a = omni_want_array(loc, "array->list", av);
+    for (int64_t i = 0; i < a->len; i++)
+        omni_rs_note_load(a->items[i]);
     return omni_list_from(r, a->len, a->items);
 }
 
@@ -190,8 +198,10 @@ static OVal dict_column(Region *r, const OmniLoc *loc, const char *who, OVal dv,
     OVal out = OMNI_NIL;
     for (int64_t i = d->used - 1; i >= 0; i--) {
         ODictEntry *e = &d->entries[i];
-        if (e->key != OMNI_UNBOUND)
+        if (e->key != OMNI_UNBOUND) {
+            omni_rs_note_load(want_keys ? e->key : e->val);
             out = omni_cons_in(r, want_keys ? e->key : e->val, out);
+        }
     }
     return out;
 }
@@ -220,7 +230,12 @@ static void atom_write_locked(OVal av, OVal v)
     tl_atom_writes++;
 }
 
-static OVal atom_load(OAtom *a) { return __atomic_load_n(&a->val, __ATOMIC_ACQUIRE); }
+static OVal atom_load(OAtom *a)
+{
+    OVal v = __atomic_load_n(&a->val, __ATOMIC_ACQUIRE);
+    omni_rs_note_load(v);
+    return v;
+}
 
 static bool atom_cas(OVal av, OVal old, OVal new_val)
 {

@@ -59,6 +59,7 @@ static inline bool omni_seq_next(const OmniLoc *loc, const char *who, OmniSeq *s
         if (s->i >= a->len)
             return false;
         *out = a->items[s->i++];
+        omni_rs_note_load(*out);
         return true;
     }
     if (s->cur == OMNI_NIL)

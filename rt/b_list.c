@@ -469,6 +469,8 @@ OVal omni_b_sort(Region *r, const OmniLoc *loc, OVal xs, OVal less)
         if (n == 0)
             return out;
         memcpy(o->items, OMNI_PTR(OArray, xs)->items, (size_t)n * sizeof(OVal));
+        for (int64_t i = 0; i < n; i++)
+            omni_rs_note_load(o->items[i]);
         OVal *s = merge_sort(r, loc, less, o->items, tmp, n);
         if (s != o->items)
             memcpy(o->items, s, (size_t)n * sizeof(OVal));
@@ -505,7 +507,15 @@ OVal omni_b_sort_inplace(Region *r, const OmniLoc *loc, OVal av, OVal less)
      * stored through the barrier, or admitted when the array was made).
      * Moving a value to another slot of the same array adds no edge from
      * the array to anything, and removes none: the set of edges the barrier
-     * keeps sound (and would count) is unchanged. */
+     * keeps sound (and would count) is unchanged.  Counted edges are keyed
+     * by slot (remember.c): they become holds of the array's region. */
+    if (omni_rs_slots_live) {
+        Region *o = omni_rs_owner_region(av);
+        for (int64_t i = 0; i < n; i++) {
+            omni_rs_note_load(a->items[i]);
+            omni_rs_unslot(o, &a->items[i]);
+        }
+    }
     memcpy(a->items, s, (size_t)n * sizeof(OVal));
     return av;
 }
@@ -551,6 +561,7 @@ OVal omni_b_seq_ref(Region *r, const OmniLoc *loc, OVal v, OVal iv)
         if (i < 0 || i >= a->len)
             omni_raise(loc, "%%seq-ref: index %lld out of range for array of length %lld",
                        (long long)i, (long long)a->len);
+        omni_rs_note_load(a->items[i]);
         return a->items[i];
     }
     OVal p = v;
@@ -570,8 +581,10 @@ OVal omni_b_seq_tail(Region *r, const OmniLoc *loc, OVal v, OVal kv)
         OArray *a = OMNI_PTR(OArray, v);
         int64_t from = k < 0 ? 0 : (k > a->len ? a->len : k);
         OVal out = omni_array_new(r, a->len - from);
-        for (int64_t i = from; i < a->len; i++)
+        for (int64_t i = from; i < a->len; i++) {
+            omni_rs_note_load(a->items[i]);
             omni_array_push(out, a->items[i]);
+        }
         return out;
     }
     OVal p = v;

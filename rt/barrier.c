@@ -1,29 +1,38 @@
 /* barrier.c — the store barrier's repair (slow path of omni_store, hot.c).
  *
  * omni_store calls omni_store_repair only for a pointer v whose region does
- * not outlive the owner's region (owner 0, or a static owner: the global
+ * not outlive the owner's region O (owner 0, or a static owner: the global
  * region): left as it is, the edge would dangle once v's region is
- * reclaimed (Region Closure Property).  Two repairs, chosen by what v
- * reaches in the regions that do not outlive the owner's (the source set):
+ * reclaimed (Region Closure Property).  The repair walks what v reaches in
+ * the regions that do not outlive O (the source set), then either
  *
- *  - only immutable objects (pairs, strings, floats, closures without
- *    boxes...): transmigrate them into the owner's region and store the
- *    copy.  Nobody can tell a copy of immutable data from the original.
- *  - at least one mutable object (array, dict, atom, box): a copy would be
- *    visible — a later (put! a 0 99) through the old reference would not be
- *    seen through the stored one, and eq? would say false (design.md,
- *    "Mutation keeps identity").  So the regions holding the source set are
- *    kept alive instead: each is retained (external_rc + 1) and v is stored
- *    as it is.  Each region holds a reference on its parent, so its
- *    ancestors stay too.  The release half of Region-RC (on overwrite, and
- *    when the owner's region dies) is not there yet: until it is, a region
- *    kept this way lives to the end of the program — shown by
- *    --region-stats as a live region with repairs.
+ *  - **retains**: each region of the source set gets one reference,
+ *    counted as a slot edge of O (remember.c) and released when the slot
+ *    is overwritten or O dies; v is stored as it is.  Always when the
+ *    source set holds a mutable object (array, dict, atom, box): a copy
+ *    would be visible — a later (put! a 0 99) through the old reference
+ *    would not be seen through the stored one, and eq? would say false
+ *    (design.md, "Mutation keeps identity").  Also for immutable data
+ *    stored into a slot when copying would not save memory: the source
+ *    regions are not much bigger than what v reaches (REPAIR_RETAIN_RATIO
+ *    below), so eq? stays true and nothing is copied;
+ *  - or **transmigrates** the immutable graph: into O itself, or, when O is
+ *    the global region, into a fresh *store region* (a child of the global
+ *    region holding just that copy), counted as a slot edge like a
+ *    retained region — so overwriting a global gives the copy back: the
+ *    global region holds only what is never overwritten (issue "Mutation
+ *    without a collector").
+ *
+ * A store region whose scope ended is closed (it holds only its copy,
+ * which points only into itself, immortal regions and static data): the
+ * walk stops at it and retains it, so storing a value a repair already
+ * copied costs O(1), not a walk of its graph.
  *
  * Either way the source regions' escape_repair_count goes up.  The same
  * repair serves admission (omni_admit_slow): a value the compiler could
  * not prove lives as long as the region of a new object, a call's result
- * region or %0 (ir/pass_admit.c).
+ * region or %0 (ir/pass_admit.c); its references are holds of that region
+ * (released when it dies), not slot edges.
  */
 #include "rt_core.h"
 
@@ -44,7 +53,9 @@ typedef struct Scan {
     size_t nstack, capstack;
     Region **regs;       /* distinct regions of the source set */
     size_t nregs, capregs;
+    size_t nobj;         /* objects visited */
     bool mutable_found;
+    bool stopped;        /* reached a closed store region (not walked) */
 } Scan;
 
 static void *grow(void *p, size_t *cap, size_t elem)
@@ -92,7 +103,8 @@ static void consider(Scan *s, OVal v)
     Region *r = omni_region_of(v);
     if (!r || r->immortal || omni_region_outlives(r, s->to))
         return; /* a root: outside the source set */
-    if (!seen_add(s, v))
+    bool closed = r->store_region && !r->scope_alive;
+    if (!closed && !seen_add(s, v))
         return;
     size_t i = 0;
     while (i < s->nregs && s->regs[i] != r)
@@ -102,6 +114,10 @@ static void consider(Scan *s, OVal v)
             s->regs = grow(s->regs, &s->capregs, sizeof *s->regs);
         s->regs[s->nregs++] = r;
     }
+    if (closed) {
+        s->stopped = true; /* retained whole: its copy is closed */
+        return;
+    }
     if (s->nstack == s->capstack)
         s->stack = grow(s->stack, &s->capstack, sizeof *s->stack);
     s->stack[s->nstack++] = v;
@@ -109,9 +125,33 @@ static void consider(Scan *s, OVal v)
 
 static void visit_slot(OVal *slot, void *ctx) { consider(ctx, *slot); }
 
+/* Immutable data is retained rather than copied when its source regions
+ * hold at most this many times the bytes of the objects it reaches (plus
+ * one control block's inline buffer): a copy would then free little and
+ * cost a walk, and eq? with the original would turn false.  Figures in
+ * docs/REGION_ACCOUNTING.md. */
+#define REPAIR_RETAIN_RATIO 4
+#define REPAIR_OBJ_BYTES 24
+
+static bool prefer_retain(const Scan *s)
+{
+    uint64_t held = 0;
+    for (size_t i = 0; i < s->nregs; i++) {
+        /* a descendant of `to` holds a reference on it: counting it from
+         * `to` would make a cycle neither side could release */
+        if (!s->to->immortal && omni_region_outlives_inline(s->to, s->regs[i]))
+            return false;
+        held += omni_region_bytes_total(s->regs[i]);
+    }
+    return held <= (uint64_t)REPAIR_RETAIN_RATIO * REPAIR_OBJ_BYTES * s->nobj + OMNI_SLOT_SIZE;
+}
+
+static uint64_t g_rep_retain, g_rep_copy, g_rep_store_region;
+
 /* The repair of an edge from an object of `to` to v (v's region does not
- * outlive `to`): the value to store. */
-static OVal repair(OVal v, Region *to)
+ * outlive `to`): the value to store.  slot: where it goes (a slot edge),
+ * or NULL for admission (holds). */
+static OVal repair(OVal v, Region *to, OVal *slot)
 {
     omni_stack_check(); /* a safe point (stack.c): nothing touched yet */
     Scan s = { .to = to };
@@ -119,20 +159,35 @@ static OVal repair(OVal v, Region *to)
     while (s.nstack) {
         OVal o = s.stack[--s.nstack];
         uint32_t t = omni_type_of_ref(o);
+        s.nobj++;
         if (is_mutable_type(t))
             s.mutable_found = true;
         if (omni_types[t].trace)
             omni_types[t].trace(o, visit_slot, &s);
     }
     OVal out = v;
-    if (s.mutable_found) {
+    if (s.mutable_found || s.stopped || (slot && prefer_retain(&s))) {
         /* keep identity: the source regions stay alive, v is stored as is */
         for (size_t i = 0; i < s.nregs; i++) {
-            omni_region_retain(s.regs[i]);
+            if (slot)
+                omni_rs_count_slot(to, slot, s.regs[i]);
+            else
+                omni_rs_hold(to, s.regs[i]);
             s.regs[i]->escape_repair_count++;
         }
+        g_rep_retain++;
+    } else if (slot && to->immortal) {
+        /* no immortal sink: the copy gets a region of its own, given back
+         * when the slot is overwritten */
+        Region *sr = omni_region_new_at(to, NULL);
+        sr->store_region = 1;
+        out = omni_transmigrate_into(v, sr);
+        omni_rs_count_slot(to, slot, sr);
+        omni_region_exit(sr);
+        g_rep_store_region++;
     } else {
         out = omni_transmigrate_into(v, to);
+        g_rep_copy++;
     }
     free(s.seen);
     free(s.stack);
@@ -140,10 +195,40 @@ static OVal repair(OVal v, Region *to)
     return out;
 }
 
+void omni_barrier_counters(uint64_t *retained, uint64_t *copied, uint64_t *store_regions)
+{
+    *retained = g_rep_retain;
+    *copied = g_rep_copy;
+    *store_regions = g_rep_store_region;
+}
+
 void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner_r)
 {
-    (void)owner, (void)vr;
-    *slot = repair(v, owner_r ? owner_r : omni_region_global());
+    (void)vr;
+    Region *to = owner_r ? owner_r : omni_rs_owner_region(owner);
+    *slot = repair(v, to, slot);
+}
+
+/* omni_store when counted edges exist and the slot held a pointer: the
+ * slot's edges are detached first (the new value's repair may count the
+ * same slot again), the store is made, then the old references dropped. */
+void omni_store_counted(OVal owner, OVal *slot, OVal v)
+{
+    Region *o = omni_rs_owner_region(owner);
+    Region *old[8];
+    int n = omni_rs_detach(o, slot, old, 8);
+    Region *vr = omni_region_of(v);
+    if (omni_is_ref(v) && vr && !vr->immortal) {
+        Region *or = owner ? omni_region_of(owner) : NULL;
+        if (!omni_region_outlives_inline(vr, or))
+            *slot = repair(v, or ? or : o, slot);
+        else
+            *slot = v;
+    } else {
+        *slot = v;
+    }
+    if (n)
+        omni_rs_drop(o, old, n);
 }
 
 /* Admission (the compiler's `admit`, hot.c omni_admit): v is about to be
@@ -151,5 +236,5 @@ void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner
  * not outlive r.  An initialising store is a store: the same repair. */
 OVal omni_admit_slow(Region *r, OVal v)
 {
-    return repair(v, r ? r : omni_region_global());
+    return repair(v, r ? r : omni_region_global(), NULL);
 }

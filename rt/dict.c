@@ -115,6 +115,10 @@ static void dict_grow(OVal dv)
         if (old[i].key == OMNI_UNBOUND)
             continue;
         d->entries[n] = old[i];
+        if (omni_rs_slots_live) { /* counted edges are keyed by slot */
+            omni_rs_move(dict_region(dv), &old[i].key, &d->entries[n].key, 1);
+            omni_rs_move(dict_region(dv), &old[i].val, &d->entries[n].val, 1);
+        }
         if (d->nindex)
             index_insert(d, old[i].hash, (int32_t)n);
         n++;
@@ -162,7 +166,10 @@ OVal omni_dict_get(OVal dv, OVal key, OVal dflt)
 {
     const ODict *d = OMNI_PTR(ODict, dv);
     int64_t slot, i = dict_find(d, key, omni_hash(key), &slot);
-    return i >= 0 ? d->entries[i].val : dflt;
+    if (i < 0)
+        return dflt;
+    omni_rs_note_load(d->entries[i].val);
+    return d->entries[i].val;
 }
 
 bool omni_dict_has(OVal dv, OVal key)

@@ -89,6 +89,11 @@ OVal omni_make_float(Region *r, double d)
  * Array, dict, atom, box and global stores all come here. */
 void omni_store(OVal owner, OVal *slot, OVal v)
 {
+    /* the slot may hold a counted edge (remember.c): released after the store */
+    if (__builtin_expect(omni_rs_slots_live != 0, 0) && omni_is_ref(*slot)) {
+        omni_store_counted(owner, slot, v);
+        return;
+    }
     if (omni_is_ref(v)) {
         Region *vr = omni_region_of_inline(v);
         if (vr && !vr->immortal) {
@@ -126,8 +131,11 @@ OVal omni_bv_get(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     if (__builtin_expect(argc == 2 && omni_is_type(c, OT_ARRAY) && omni_is_fix(k), 1)) {
         const OArray *a = OMNI_PTR(OArray, c);
         int64_t i = omni_fixval(k);
-        if (__builtin_expect((uint64_t)i < (uint64_t)a->len, 1))
-            return a->items[i];
+        if (__builtin_expect((uint64_t)i < (uint64_t)a->len, 1)) {
+            OVal v = a->items[i];
+            omni_rs_note_load(v);
+            return v;
+        }
     }
     return omni_get_general(r, loc, argc, argv);
 }
@@ -155,7 +163,9 @@ OVal omni_box_new(Region *r, OVal v)
 
 OVal omni_box_get(OVal box)
 {
-    return OMNI_PTR(OBox, box)->val;
+    OVal v = OMNI_PTR(OBox, box)->val;
+    omni_rs_note_load(v);
+    return v;
 }
 
 void omni_box_set(OVal box, OVal v)
@@ -170,6 +180,7 @@ OVal omni_global_get(OVal *slot, const OmniLoc *loc)
     OVal v = *slot;
     if (__builtin_expect(v == OMNI_UNBOUND, 0))
         omni_err_unbound(loc, omni_global_name(slot));
+    omni_rs_note_load(v);
     return v;
 }
 

@@ -53,6 +53,8 @@ void omni_array_push(OVal av, OVal v)
         /* Moving the array's own elements makes no new edge: no barrier. */
         if (a->len)
             memcpy(items, a->items, (size_t)a->len * sizeof(OVal));
+        if (omni_rs_slots_live) /* counted edges are keyed by slot */
+            omni_rs_move(r, a->items, items, a->len);
         a->items = items;
         a->cap = cap;
     }

@@ -212,6 +212,9 @@ static void slot_reset(Region *r)
     r->parent = r->jump = NULL;
     r->scope_alive = r->external_rc = r->tether_count = r->shared_rc = 0;
     r->immortal = r->parent_ref = r->in_live_list = r->no_inline = 0;
+    r->borrowed = r->store_region = 0;
+    r->rs = NULL;
+    r->rs_slot_refs = 0;
     r->loc = NULL;
     r->bytes_retired = r->inline_buf_bytes = r->chunk_count = 0;
     r->escape_repair_count = r->late_bytes = 0;
@@ -384,6 +387,8 @@ static void live_unlink(Region *r)
 static Region *recycle(Region *r, int *pref)
 {
     OmniRegionPool *h = r->home;
+    if (r->rs)
+        omni_rs_region_dies(r); /* what r's objects counted (remember.c) */
     if (g_stats)
         omni_region_site_reclaimed(r);
     if (r->in_live_list)

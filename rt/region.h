@@ -50,6 +50,7 @@
 #define OMNI_SLOT_SIZE   ((size_t)1 << OMNI_SLOT_SHIFT)        /* control block + inline buffer */
 
 typedef struct OmniRegionPool OmniRegionPool;
+typedef struct OmniRemembered OmniRemembered;
 
 /* Header at the start of every chunk (48 bytes). */
 typedef struct OmniChunk {
@@ -105,7 +106,9 @@ struct Region {
     uint8_t parent_ref;        /* OMNI_PREF_* */
     uint8_t in_live_list;      /* linked in the --region-stats list of live regions */
     uint8_t no_inline;         /* omni_region_no_inline: arena chunks only */
-    uint8_t pad_[4];
+    uint8_t borrowed;          /* a load returned one of its objects while a slot counted it (remember.c) */
+    uint8_t store_region;      /* made by a barrier repair to hold one copied value (barrier.c) */
+    uint8_t pad_[2];
     const OmniLoc *loc;        /* where region.new was (NULL: unknown) */
 
     /* Accounting (docs/REGION_ACCOUNTING.md).  Bytes of the current bump
@@ -124,6 +127,12 @@ struct Region {
      * after the last carry into this region, valid only while carry_id ==
      * id (ids are never reused, so a recycled slot needs no reset). */
     uint64_t carry_id, carry_live;
+    /* Region-RC's counted edges (rt/remember.c): the edges objects of this
+     * region hold into regions that do not outlive it, each with one
+     * reference, released when the slot is overwritten or this region
+     * dies.  NULL until the first one. */
+    OmniRemembered *rs;
+    uint64_t rs_slot_refs;     /* slot edges (of any region) counting this region */
 };
 
 /* A pool of control blocks, one per thread that creates regions (region.c
@@ -249,7 +258,7 @@ static inline void omni_region_exit_inline(Region *r)
     OmniRegionPool *h = r->home;
     if (__builtin_expect(__atomic_load_n(&h->fast_key, __ATOMIC_RELAXED) == omni_thread_key() &&
                          r->state == OMNI_REGION_LIVE && r->scope_alive == 1 &&
-                         ((uintptr_t)r->cur_chunk | (uintptr_t)r->chunks) == 0 &&
+                         ((uintptr_t)r->cur_chunk | (uintptr_t)r->chunks | (uintptr_t)r->rs) == 0 &&
                          r->parent_ref != OMNI_PREF_SHARED &&
                          (r->external_rc | r->tether_count |
                           __atomic_load_n(&r->shared_rc, __ATOMIC_ACQUIRE)) == 0, 1)) {
@@ -259,6 +268,7 @@ static inline void omni_region_exit_inline(Region *r)
         r->end = (char *)r + OMNI_SLOT_SIZE; /* undoes omni_region_no_inline */
         r->no_inline = 0;
         r->escape_repair_count = 0;
+        r->borrowed = 0;
         r->scope_alive = 0;
         r->state = OMNI_REGION_DEAD;
         r->next_free = h->free;
@@ -398,5 +408,44 @@ Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args)
 void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner_r);
 /* The slow path of omni_admit (hot.c): v repaired for an object of r. */
 OVal omni_admit_slow(Region *r, OVal v);
+/* The slow path of omni_store when counted edges exist and the slot held
+ * a pointer: the slot's counted edges are detached, v is stored (and
+ * repaired), then the detached references are released. */
+void omni_store_counted(OVal owner, OVal *slot, OVal v);
+
+/* ---- remember.c: Region-RC's counted edges ------------------------------------ */
+/* Slot edges counted in all regions: 0 keeps every check off the fast paths. */
+extern uint64_t omni_rs_slots_live;
+/* owner's object holds, at *slot, a pointer into r (r does not outlive
+ * owner): one reference on r, dropped by omni_rs_detach or owner's death. */
+void omni_rs_count_slot(Region *owner, OVal *slot, Region *r);
+/* owner holds pointers into r not tied to a slot (admission, a copy's
+ * root): one reference per distinct r, dropped when owner dies. */
+void omni_rs_hold(Region *owner, Region *r);
+/* Removes the edges counted for *slot; their regions go to out[0..n-1]
+ * (n returned; at most max, the rest are turned into holds of owner). */
+int omni_rs_detach(Region *owner, OVal *slot, Region **out, int max);
+/* Drops references detached from owner's slot: released, or kept as holds
+ * of owner when a load may still see them (any of them borrowed). */
+void omni_rs_drop(Region *owner, Region **rs, int n);
+/* The slot's counted edges become holds: its value was handed out (pop!). */
+void omni_rs_unslot(Region *owner, OVal *slot);
+/* The object's storage moved (array growth, dict growth): re-key. */
+void omni_rs_move(Region *owner, OVal *from, OVal *to, int64_t n);
+/* Called by the reclamation of r: releases what r counted. */
+void omni_rs_region_dies(Region *r);
+/* A load handed out v: if v's region is counted by a slot, it may be
+ * reachable from registers from now on (remember.c, "Borrowed"). */
+void omni_rs_note_load_slow(OVal v);
+static inline void omni_rs_note_load(OVal v)
+{
+    if (__builtin_expect(omni_rs_slots_live != 0, 0))
+        omni_rs_note_load_slow(v);
+}
+void omni_barrier_counters(uint64_t *retained, uint64_t *copied, uint64_t *store_regions);
+void omni_rs_counters(uint64_t *counted, uint64_t *released, uint64_t *held_after_load);
+/* The region an owner value's edges are counted in: its region, or the
+ * global region for a global slot (owner 0) or a static owner. */
+Region *omni_rs_owner_region(OVal owner);
 
 #endif

@@ -83,6 +83,7 @@ typedef struct TmBlock {
 typedef struct Tm {
     Region *from, *to;
     bool into;                 /* source set: every region that does not outlive `to` */
+    bool hold_roots;           /* `from` counts edges (remember.c): so must `to` */
     TmBlock *last;             /* block being appended to */
     uint64_t hits, fields;
     Region *seen[TM_MAX_SEEN]; /* source regions already charged a repair */
@@ -137,8 +138,13 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
         r = t->src_region; /* same arena chunk as the last source: same region */
     } else {
         r = *(Region *const *)((uintptr_t)v & c->mask);
-        if (r != t->from && (!t->into || !r || omni_region_outlives_inline(r, t->to)))
-            return v; /* a root */
+        if (r != t->from && (!t->into || !r || omni_region_outlives_inline(r, t->to))) {
+            /* a root.  When `from` (about to die) counted edges, a root
+             * may live only by such a count: the copy in `to` holds it. */
+            if (__builtin_expect(t->hold_roots, 0) && r && !omni_region_outlives_inline(r, t->to))
+                omni_rs_hold(t->to, r);
+            return v;
+        }
         if (c->mask == OMNI_CHUNK_MASK) { /* not a slab: one region per chunk */
             t->src_chunk = c;
             t->src_region = r;
@@ -250,7 +256,7 @@ OVal omni_transmigrate(OVal v, Region *from, Region *to)
     if (!from || !to || from == to)
         return v;
     omni_stack_check(); /* a safe point (stack.c): no mark written yet */
-    Tm t = { .from = from, .to = to };
+    Tm t = { .from = from, .to = to, .hold_roots = from->rs != NULL };
     return run(&t, v);
 }
 
@@ -289,9 +295,30 @@ static bool held_from_outside(const Region *k)
            __atomic_load_n(&k->shared_rc, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* Does a carried argument live in k?  (Objects elsewhere reach k only
+ * through edges the barrier counted: k is then held.) */
+static bool args_in(const Region *k, int64_t n, const OVal *args)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (omni_region_of(args[i]) == k)
+            return true;
+    return false;
+}
+
 Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args)
 {
     if (held_from_outside(k)) {
+        if (!args_in(k, n, args)) {
+            /* Nothing the next iteration names is in k, and what points
+             * into it from outside is counted: k is left to its counts
+             * (a global overwritten in the loop gives it back) and the
+             * loop goes on in a fresh region. */
+            Region *k2 = omni_region_new_at(parent, k->loc);
+            k2->carry_id = k2->id;
+            k2->carry_live = 0;
+            omni_region_exit(k);
+            return k2;
+        }
         /* no move: look again after k has doubled (amortised, as a move) */
         k->carry_id = k->id;
         k->carry_live = omni_region_bytes_total(k);
@@ -308,10 +335,13 @@ Region *omni_region_carry_slow(Region *k, Region *parent, int64_t n, OVal *args)
 
 void omni_region_leave(Region *k, Region *to, int64_t n, OVal *args)
 {
-    /* k held from outside is kept alive by that count, which is never
-     * released before `to` is (docs/CTRR.md, "Identity"): its objects stay */
+    /* k held from outside: its objects are not moved (docs/CTRR.md,
+     * "Identity"); the counts that hold it may be released (an overwrite),
+     * so `to`, where the arguments now live, holds k too */
     if (!held_from_outside(k))
         move_args(k, to, n, args);
+    else if (args_in(k, n, args))
+        omni_rs_hold(omni_region_resolve(to), k);
     omni_region_exit(k);
 }
 
