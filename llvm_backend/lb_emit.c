@@ -837,6 +837,10 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
     LLVMValueRef kv = build_call_known(g, in, idx, clo, tail);
     LLVMBasicBlockRef known_end = LLVMGetInsertBlock(g->b);
     LLVMPositionBuilderAtEnd(g->b, other);
+    /* a value loaded from a global: noted here, not at the load
+     * (guard_only, lb_facts.c; rt/remember.c "Borrowed") */
+    LLVMValueRef nl[1] = { f };
+    lb_rt_call(g, "omni_note_load", nl, 1);
     LLVMValueRef ov = build_call(g, in, f, tail);
     if (tail) return true; /* both arms returned */
 
@@ -1129,7 +1133,8 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
                 break;
             }
             LLVMValueRef a[2] = { lb_global_slot(g, in->name), lb_loc(g, in->span) };
-            LLVMValueRef got = lb_rt_call(g, "omni_global_get", a, 2);
+            bool callee_only = g->guard_only && reg_ok(g, in->dst) && g->guard_only[in->dst];
+            LLVMValueRef got = lb_rt_call(g, callee_only ? "omni_global_get_callee" : "omni_global_get", a, 2);
             uint64_t k; /* a sealed constant: bound to it, or the get raised (lb_fixnum.c) */
             set(g, in->dst, lb_fixnum_global(g, in->name, &k) ? lb_i64(g, k) : got);
             break;
@@ -1415,6 +1420,8 @@ static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, L
     free(g->unused_lazy);
     g->unused_lazy = NULL;
     free(g->callee_get);
+    free(g->guard_only);
+    g->guard_only = NULL;
     free(g->callee_self);
     free(g->fix_reg);
     g->fix_reg = NULL;

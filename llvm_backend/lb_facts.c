@@ -120,6 +120,9 @@ void lb_find_callee_gets(LbGen *g, const RirFunc *f)
 {
     g->callee_get = calloc((size_t)f->nregs, sizeof *g->callee_get);
     g->callee_self = calloc((size_t)f->nregs, 1);
+    g->guard_only = calloc((size_t)f->nregs, 1);
+    uint8_t *other_use = calloc((size_t)f->nregs, 1);
+    if (!g->guard_only || !other_use) abort();
     uint8_t *bad = calloc((size_t)f->nregs, 1), *is_self = calloc((size_t)f->nregs, 1);
     int *defs = calloc((size_t)f->nregs, sizeof *defs);
     if (!g->callee_get || !g->callee_self || !bad || !is_self || !defs) abort();
@@ -138,8 +141,10 @@ void lb_find_callee_gets(LbGen *g, const RirFunc *f)
                 int r = in->args[a];
                 if (r <= 0 || r >= f->nregs)
                     continue;
-                bool self_call = in->op == RIR_CALL_KNOWN && (in->flags & RIF_GUARDED) && a == 0 &&
-                                 in->imm == f->index;
+                bool guarded_callee = in->op == RIR_CALL_KNOWN && (in->flags & RIF_GUARDED) && a == 0;
+                if (!guarded_callee)
+                    other_use[r] = 1;
+                bool self_call = guarded_callee && in->imm == f->index;
                 if (!self_call && !guard_eq)
                     bad[r] = 1;
                 if (self_call)
@@ -160,12 +165,14 @@ void lb_find_callee_gets(LbGen *g, const RirFunc *f)
             }
         }
     for (int r = 0; r < f->nregs; r++) {
+        g->guard_only[r] = !other_use[r] && defs[r] == 1;
         if (bad[r] || defs[r] != 1)
             g->callee_get[r] = NULL;
         if (!g->callee_get[r] || !g->opt->sealed || f->is_entry)
             g->callee_self[r] = 0;
     }
     free(bad);
+    free(other_use);
     free(is_self);
     free(defs);
 }

@@ -121,6 +121,9 @@ typedef struct LbGen {
                                     is only the callee of the function's own guarded
                                     self calls (or compared with `self`): loaded
                                     without the unbound check (lb_emit.c) */
+    uint8_t *guard_only;         /* per register: used only as the callee of guarded
+                                    call.known (a global.get of it needs no load
+                                    note but on the guard's fallback path) */
     uint8_t *callee_self;        /* per register: such a global.get that is the callee of
                                     a self call in a sealed program: the function's
                                     static closure, and those calls are direct */

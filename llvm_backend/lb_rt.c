@@ -33,6 +33,8 @@ static const struct { const char *name, *sig; int flags; } rt_fns[] = {
     { "omni_box_get",           "i:i", 0 },
     { "omni_box_set",           "v:ii", 0 },
     { "omni_global_get",        "i:pp", 0 },
+    { "omni_global_get_callee", "i:pp", 0 },
+    { "omni_note_load",         "v:i", 0 },
     { "omni_global_set",        "v:pip", 0 },
     { "omni_global_def",        "v:pi", 0 },
     { "omni_global_slot",       "p:p", 0 },

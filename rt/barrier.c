@@ -148,6 +148,9 @@ static bool prefer_retain(const Scan *s)
 
 static uint64_t g_rep_retain, g_rep_copy, g_rep_store_region;
 
+/* Where --region-stats files store regions (line 0: printed as is). */
+static const OmniLoc store_loc = { "<store regions>", 0, 0, NULL, 0 };
+
 /* The repair of an edge from an object of `to` to v (v's region does not
  * outlive `to`): the value to store.  slot: where it goes (a slot edge),
  * or NULL for admission (holds). */
@@ -179,7 +182,7 @@ static OVal repair(OVal v, Region *to, OVal *slot)
     } else if (slot && to->immortal) {
         /* no immortal sink: the copy gets a region of its own, given back
          * when the slot is overwritten */
-        Region *sr = omni_region_new_at(to, NULL);
+        Region *sr = omni_region_new_at(to, &store_loc);
         sr->store_region = 1;
         out = omni_transmigrate_into(v, sr);
         omni_rs_count_slot(to, slot, sr);

@@ -90,7 +90,7 @@ OVal omni_make_float(Region *r, double d)
 void omni_store(OVal owner, OVal *slot, OVal v)
 {
     /* the slot may hold a counted edge (remember.c): released after the store */
-    if (__builtin_expect(omni_rs_slots_live != 0, 0) && omni_is_ref(*slot)) {
+    if (omni_is_ref(*slot) && __builtin_expect(omni_rs_slots_live != 0, 0)) {
         omni_store_counted(owner, slot, v);
         return;
     }
@@ -182,6 +182,23 @@ OVal omni_global_get(OVal *slot, const OmniLoc *loc)
         omni_err_unbound(loc, omni_global_name(slot));
     omni_rs_note_load(v);
     return v;
+}
+
+/* A global read whose value is only the callee of guarded known calls
+ * (llvm_backend/lb_facts.c, guard_only): when the guard holds it is a
+ * static closure, so the load is noted only on the fallback path
+ * (omni_note_load before the ordinary call). */
+OVal omni_global_get_callee(OVal *slot, const OmniLoc *loc)
+{
+    OVal v = *slot;
+    if (__builtin_expect(v == OMNI_UNBOUND, 0))
+        omni_err_unbound(loc, omni_global_name(slot));
+    return v;
+}
+
+void omni_note_load(OVal v)
+{
+    omni_rs_note_load(v);
 }
 
 void omni_global_set(OVal *slot, OVal v, const OmniLoc *loc)

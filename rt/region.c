@@ -79,7 +79,7 @@ static pthread_mutex_t g_static_lock = PTHREAD_MUTEX_INITIALIZER;
 static Region *g_live;               /* stats mode: every live region */
 static bool g_stats;                 /* per-site accounting on */
 
-OmniRetention omni_retention = { 1u << 20, 10000 };
+OmniRetention omni_retention = { 1u << 20, 10000, 10000 };
 
 /* ---- chunk memory ---------------------------------------------------- */
 
@@ -834,6 +834,9 @@ void omni_region_init(void)
     e = getenv("OMNI_REGION_RETAIN_AGE");
     if (e && *e)
         omni_retention.age = strtoull(e, NULL, 10);
+    e = getenv("OMNI_REGION_HELD_REGIONS");
+    if (e && *e)
+        omni_retention.held_regions = strtoull(e, NULL, 10);
     g_static = make_immortal("static");
     g_global = make_immortal("global");
 }

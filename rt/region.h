@@ -382,6 +382,7 @@ void omni_region_foreach_live(void (*fn)(const Region *r, void *ctx), void *ctx)
 typedef struct OmniRetention {
     uint64_t bytes;  /* warn when a long-lived region received this many bytes late */
     uint64_t age;    /* a region is long-lived after this many younger regions were made */
+    uint64_t held_regions; /* warn when this many live regions outlived their scope (held) */
 } OmniRetention;
 extern OmniRetention omni_retention;
 
@@ -439,7 +440,7 @@ void omni_rs_region_dies(Region *r);
 void omni_rs_note_load_slow(OVal v);
 static inline void omni_rs_note_load(OVal v)
 {
-    if (__builtin_expect(omni_rs_slots_live != 0, 0))
+    if (omni_is_ref(v) && __builtin_expect(omni_rs_slots_live != 0, 0))
         omni_rs_note_load_slow(v);
 }
 void omni_barrier_counters(uint64_t *retained, uint64_t *copied, uint64_t *store_regions);

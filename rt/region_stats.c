@@ -172,6 +172,21 @@ static void add_live(const Region *r, void *ctx)
     merge(snap_site(sn, r->loc, r->name), &one);
 }
 
+/* Live regions whose scope ended: kept only by counted edges, holds,
+ * tethers or children (docs/REGION_ACCOUNTING.md, "Held regions"). */
+typedef struct Held {
+    uint64_t n, bytes;
+} Held;
+
+static void count_held(const Region *r, void *ctx)
+{
+    Held *h = ctx;
+    if (!r->immortal && !r->scope_alive) {
+        h->n++;
+        h->bytes += r->bytes_held;
+    }
+}
+
 static int by_bytes(const void *a, const void *b)
 {
     const Site *x = a, *y = b;
@@ -186,6 +201,8 @@ static void site_label(const Site *s, char *out, size_t n)
         snprintf(out, n, "<%s>", s->name);
     else if (!s->loc || !s->loc->file)
         snprintf(out, n, "<unknown>");
+    else if (s->loc->line == 0) /* a runtime site, e.g. "<store regions>" */
+        snprintf(out, n, "%s", s->loc->file);
     else
         snprintf(out, n, "%s:%d:%d", s->loc->file, (int)s->loc->line, (int)s->loc->col);
 }
@@ -229,6 +246,21 @@ void omni_region_print_stats(FILE *out)
     }
     if (sn.n > REPORT_SITES)
         fprintf(out, "  ... %zu more sites\n", sn.n - REPORT_SITES);
+    uint64_t retained, copied, stored, counted, released, kept;
+    omni_barrier_counters(&retained, &copied, &stored);
+    omni_rs_counters(&counted, &released, &kept);
+    fprintf(out, "repairs: %llu retained, %llu copied into the owner's region, %llu copied into store "
+                 "regions; counted edges: %llu made, %llu released, %llu kept after a load\n",
+            (unsigned long long)retained, (unsigned long long)copied, (unsigned long long)stored,
+            (unsigned long long)counted, (unsigned long long)released, (unsigned long long)kept);
+    Held held = { 0 };
+    omni_region_foreach_live(count_held, &held);
+    if (held.n >= omni_retention.held_regions)
+        fprintf(out, "warning: region retention: %llu live regions (%llu bytes) outlived their scope, "
+                     "held by counted edges: values stored into longer-lived objects or globals and "
+                     "not overwritten, or read before they were overwritten; a container that keeps "
+                     "many small values is cheaper when they are made in its own region\n",
+                (unsigned long long)held.n, (unsigned long long)held.bytes);
     for (size_t i = 0; i < sn.n; i++) {
         const Site *s = &sn.v[i];
         if (!s->retention_regions)
