@@ -772,6 +772,63 @@ START_TEST(test_barrier_siblings_and_spans)
 }
 END_TEST
 
+/* Region-RC's release half (rt/remember.c): a region that counted edges
+ * releases them when it dies, through a worklist: a chain of 200,000
+ * regions each holding the next dies with the first, in a loop. */
+START_TEST(test_rs_release_chain)
+{
+    enum { N = 200000 };
+    uint64_t live0 = counters().regions_live;
+    Region **rs = malloc(N * sizeof *rs);
+    for (int i = 0; i < N; i++)
+        rs[i] = omni_region_new(omni_region_global());
+    for (int i = 0; i + 1 < N; i++)
+        omni_rs_hold(rs[i], rs[i + 1]);
+    omni_rs_hold(rs[0], rs[1]);                 /* one reference per distinct region */
+    for (int i = N - 1; i >= 1; i--)
+        omni_region_exit(rs[i]);
+    ck_assert_uint_eq(counters().regions_live, live0 + N);  /* all held */
+    omni_region_exit(rs[0]);
+    ck_assert_uint_eq(counters().regions_live, live0);
+    free(rs);
+}
+END_TEST
+
+/* Slot edges follow their slot when an array's storage moves (push!
+ * growth) and a dict's entries move (growth); an overwrite releases the
+ * edge of that slot only. */
+START_TEST(test_rs_slots_move)
+{
+    Region *top = omni_region_new(omni_region_global());
+    Region *own = omni_region_new(top);
+    OVal arr = omni_array_new(own, 0);
+    OVal d = omni_dict_new(own, 0);
+    enum { N = 40 };
+    Region *src[N];
+    uint64_t ids[N];
+    for (int i = 0; i < N; i++) {
+        src[i] = omni_region_new(top);          /* siblings of own: counted */
+        ids[i] = src[i]->id;
+        OVal v = omni_array_new(src[i], 0);      /* mutable: always retained */
+        omni_array_push(arr, v);                 /* grows 4, 8, 16, 32, 64 */
+        omni_dict_put(d, omni_fix(i), v);        /* grows, entries move */
+        omni_region_exit(src[i]);
+        ck_assert_uint_eq(src[i]->rs_slot_refs, 2);
+    }
+    uint64_t live_edges = omni_rs_slots_live;
+    for (int i = 0; i < N; i++) {
+        ck_assert(alive(src[i], ids[i]));
+        omni_array_set(arr, i, omni_fix(0));
+        ck_assert(alive(src[i], ids[i]));        /* the dict still counts it */
+        omni_dict_put(d, omni_fix(i), omni_fix(0));
+        ck_assert(!alive(src[i], ids[i]));       /* both slots overwritten */
+    }
+    ck_assert_uint_eq(omni_rs_slots_live, live_edges - 2 * N);
+    omni_region_exit(own);
+    omni_region_exit(top);
+}
+END_TEST
+
 /* ---- transmigration -------------------------------------------------------------------- */
 
 /* One sample object of every registered type, in r. */
@@ -1137,6 +1194,8 @@ static Suite *regions_suite(void)
     tcase_add_test(tc, test_barrier_younger_into_older);
     tcase_add_test(tc, test_barrier_no_repair);
     tcase_add_test(tc, test_barrier_siblings_and_spans);
+    tcase_add_test(tc, test_rs_release_chain);
+    tcase_add_test(tc, test_rs_slots_move);
     tcase_add_test(tc, test_transmigrate_total);
     tcase_add_test(tc, test_trace_shapes);
     tcase_add_test(tc, test_transmigrate_sharing_cycles_roots);
