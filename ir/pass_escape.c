@@ -178,6 +178,16 @@ static PrimRow prim_row(int64_t id)
     return prim_rows[id];
 }
 
+/* Whether a call of built-in id may store into an existing object (or
+ * call functions that may): a barrier could then keep a region of the
+ * caller alive past its scope.  From the same rows; unlisted: may. */
+bool ir_builtin_may_store(int64_t id)
+{
+    PrimRow row = prim_row(id);
+    return row.effect == PE_STORE || row.effect == PE_CALLS || row.effect == PE_UNLISTED ||
+           (row.flags & PR_STORES_RESULT);
+}
+
 /* For ir/pass_admit.c, from the same rows. */
 IrPrimInit ir_prim_init(int64_t id)
 {

@@ -244,6 +244,19 @@ void ir_pass_carry_regions(RirFunc *f)
     rn.dst = k;
     rn.region = 0;
     ir_insert_at(f, b0, b0->n - 1, &rn);
+    /* %s becomes a child of %k (made in each iteration, after the
+     * prologue made %k): an object of %s (or of a let region under it)
+     * may hold a carried value, and with %k its ancestor that edge is a
+     * tree edge, which keeps %k alive for as long as a barrier keeps %s
+     * (docs/CTRR.md, "The invariant": the tree form is then exact). */
+    for (int bi = 1; bi < f->nblocks; bi++) {
+        RirBlock *b = f->blocks[bi];
+        for (int i = 0; i < b->n; i++) {
+            RirInstr *in = &b->instrs[i];
+            if (in->op == RIR_REGION_NEW && in->dst == f->scope_region && in->region == 0)
+                in->region = k;
+        }
+    }
 
     int32_t *vals = LC_ALLOC(((size_t)f->nregs + 1) * sizeof *vals);
     for (int bi = 0; bi < f->nblocks; bi++) {

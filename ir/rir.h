@@ -188,6 +188,9 @@ enum {
 const char *ir_escape_name(int escape);
 /* True if the class dies with the activation (NONE or ARG). */
 bool ir_escape_is_local(int escape);
+/* A call of built-in id may store into an existing object (or call
+ * functions that may): llvm_backend/lb_facts.c, result-free functions. */
+bool ir_builtin_may_store(int64_t id);
 
 /* The alias classes the escape analysis works on, recomputed for f as it
  * is now (unification-based, see docs/CTRR.md): cls[r] is the class of

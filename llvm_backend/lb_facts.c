@@ -91,8 +91,12 @@ void lb_find_unused_lazy(LbGen *g, const RirFunc *f)
         for (int i = 0; i < f->blocks[k]->n; i++) {
             const RirInstr *in = &f->blocks[k]->instrs[i];
             bool exit = in->op == RIR_REGION_EXIT;
+            /* a guarded call's fallback may run any function (a REPL
+             * redefinition), which must get the real region: only in a
+             * sealed program is that fallback dead */
             bool free_call = in->op == RIR_CALL_KNOWN && in->imm >= 0 && in->imm < g->rm->nfuncs &&
-                             g->funcs[in->imm].result_free && !g->rm->funcs[in->imm]->has_rest;
+                             g->funcs[in->imm].result_free && !g->rm->funcs[in->imm]->has_rest &&
+                             (g->opt->sealed || !(in->flags & RIF_GUARDED));
             int uses[3] = { in->region, in->region2, in->op == RIR_REGION_NEW ? -1 : in->dst };
             for (int u = 0; u < 3; u++)
                 if (uses[u] > 0 && uses[u] < f->nregs && !(u == 0 && (exit || free_call)))
@@ -326,11 +330,22 @@ static bool only_numbers(const RirFunc *f, int r)
     return ok;
 }
 
-/* fix: f's provably fixnum registers (lb_fixnum.c) */
+/* fix: f's provably fixnum registers (lb_fixnum.c).
+ *
+ * A result-free callee is given its caller's %0 instead of the region the
+ * call names, so its scope region is a child of that %0, not of the
+ * region its arguments may live in.  That is sound only while nothing
+ * keeps the callee's scope region past its scope: no store into an
+ * existing object or a global (the barrier could retain the region, whose
+ * objects may point into the caller's younger regions without a count),
+ * and no call that may do one (an unknown function, a built-in that calls
+ * functions or stores).  So result-free also means store-free. */
 static bool instr_result_free(const LbGen *g, const RirFunc *f, const uint8_t *fix, const RirInstr *in)
 {
     bool in0 = in->region <= 0;
     switch ((RirOp)in->op) {
+    case RIR_GLOBAL_SET: case RIR_GLOBAL_DEF: case RIR_BOX_SET:
+        return false;
     case RIR_REGION_LEAVE:  /* into region2; numbers leaving cost a Float box at most */
         if (in->region2 > 0)
             return true;
@@ -339,11 +354,13 @@ static bool instr_result_free(const LbGen *g, const RirFunc *f, const uint8_t *f
                 return false;
         return true;
     case RIR_CALL:
-        return !in0;
+        return false;
     case RIR_CALL_KNOWN:
-        return !in0 || (in->imm >= 0 && in->imm < g->rm->nfuncs && g->funcs[in->imm].result_free);
+        return in->imm >= 0 && in->imm < g->rm->nfuncs && g->funcs[in->imm].result_free;
     case RIR_PRIM: {
         unsigned fl = lb_builtin_flags((int)in->imm);
+        if (ir_builtin_may_store(in->imm))
+            return false;
         if (fl & OBF_CALLS)
             return !in0;
         if (fl & OBF_ALLOC) {

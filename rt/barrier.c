@@ -4,35 +4,36 @@
  * not outlive the owner's region O (owner 0, or a static owner: the global
  * region): left as it is, the edge would dangle once v's region is
  * reclaimed (Region Closure Property).  The repair walks what v reaches in
- * the regions that do not outlive O (the source set), then either
+ * the regions that do not outlive O (the source set), at most
+ * REPAIR_WALK_BUDGET objects, then either
  *
- *  - **retains**: each region of the source set gets one reference,
- *    counted as a slot edge of O (remember.c) and released when the slot
- *    is overwritten or O dies; v is stored as it is.  Always when the
- *    source set holds a mutable object (array, dict, atom, box): a copy
- *    would be visible — a later (put! a 0 99) through the old reference
- *    would not be seen through the stored one, and eq? would say false
- *    (design.md, "Mutation keeps identity").  Also for immutable data
- *    stored into a slot when copying would not save memory: the source
- *    regions are not much bigger than what v reaches (REPAIR_RETAIN_RATIO
- *    below), so eq? stays true and nothing is copied;
- *  - or **transmigrates** the immutable graph: into O itself, or, when O is
- *    the global region, into a fresh *store region* (a child of the global
- *    region holding just that copy), counted as a slot edge like a
- *    retained region — so overwriting a global gives the copy back: the
- *    global region holds only what is never overwritten (issue "Mutation
- *    without a collector").
+ *  - **retains** v's region: one reference, counted as a slot edge of O
+ *    (remember.c), released when the slot is overwritten or O dies; v is
+ *    stored as it is.  Always when the source set holds a mutable object
+ *    (array, dict, atom, box): a copy would be visible — a later
+ *    (put! a 0 99) through the old reference would not be seen through the
+ *    stored one, and eq? would say false (design.md, "Mutation keeps
+ *    identity").  Also when the walk ran out of budget (a large graph: no
+ *    copy, O(1) whatever it reaches), and for immutable data stored into a
+ *    slot when copying would not save memory: the source regions are not
+ *    much bigger than what v reaches (REPAIR_RETAIN_RATIO), so eq? stays
+ *    true and nothing is copied;
+ *  - or **transmigrates** the small immutable graph: into O itself, or,
+ *    when O is the global region, into a fresh *store region* (a child of
+ *    the global region holding just that copy), counted as a slot edge
+ *    like a retained region — so overwriting a global gives the copy back:
+ *    the global region holds only what is never overwritten (issue
+ *    "Mutation without a collector").  Except for an *accumulator* slot,
+ *    whose overwritten values were read and so kept (remember.c): its
+ *    small immutable values are copied into O itself, the global region
+ *    included, rather than each keeping a region (a 512-byte control
+ *    block) of its own.
  *
- * A store region whose scope ended is closed (it holds only its copy,
- * which points only into itself, immortal regions and static data): the
- * walk stops at it and retains it, so storing a value a repair already
- * copied costs O(1), not a walk of its graph.
- *
- * Either way the source regions' escape_repair_count goes up.  The same
- * repair serves admission (omni_admit_slow): a value the compiler could
- * not prove lives as long as the region of a new object, a call's result
- * region or %0 (ir/pass_admit.c); its references are holds of that region
- * (released when it dies), not slot edges.
+ * Either way v's region's escape_repair_count goes up.  The same repair
+ * serves admission (omni_admit_slow): a value the compiler could not prove
+ * lives as long as the region of a new object, a call's result region or
+ * %0 (ir/pass_admit.c); a retained region is then a hold of that region
+ * (released when it dies), not a slot edge.
  */
 #include "rt_core.h"
 
@@ -44,18 +45,21 @@ static bool is_mutable_type(uint32_t t)
 }
 
 /* A depth-first walk of the source set reachable from a value, with the
- * type registry's trace (the same metadata transmigration uses). */
+ * type registry's trace (the same metadata transmigration uses), cut off
+ * after `budget` objects: it only decides between copying and retaining,
+ * and a retain needs no walk at all (below). */
 typedef struct Scan {
     Region *to;
+    size_t budget;       /* objects to visit at most (SIZE_MAX: no limit) */
     OVal *seen;          /* open-addressing set of visited objects */
     size_t nseen, capseen;
     OVal *stack;
     size_t nstack, capstack;
-    Region **regs;       /* distinct regions of the source set */
+    Region **regs;       /* distinct regions of the source set seen */
     size_t nregs, capregs;
     size_t nobj;         /* objects visited */
     bool mutable_found;
-    bool stopped;        /* reached a closed store region (not walked) */
+    bool over;           /* the budget ran out */
 } Scan;
 
 static void *grow(void *p, size_t *cap, size_t elem)
@@ -98,14 +102,17 @@ static bool seen_add(Scan *s, OVal v)
 /* Pushes v if it is an object of the source set not visited yet. */
 static void consider(Scan *s, OVal v)
 {
-    if (!omni_is_ref(v))
+    if (!omni_is_ref(v) || s->over)
         return;
     Region *r = omni_region_of(v);
-    if (!r || r->immortal || omni_region_outlives(r, s->to))
-        return; /* a root: outside the source set */
-    bool closed = r->store_region && !r->scope_alive;
-    if (!closed && !seen_add(s, v))
+    if (!r || r->immortal || r->pinned || omni_region_outlives(r, s->to))
+        return; /* a root: outside the source set (a pinned region lives to the end) */
+    if (!seen_add(s, v))
         return;
+    if (s->nseen > s->budget) {
+        s->over = true;
+        return;
+    }
     size_t i = 0;
     while (i < s->nregs && s->regs[i] != r)
         i++;
@@ -114,16 +121,17 @@ static void consider(Scan *s, OVal v)
             s->regs = grow(s->regs, &s->capregs, sizeof *s->regs);
         s->regs[s->nregs++] = r;
     }
-    if (closed) {
-        s->stopped = true; /* retained whole: its copy is closed */
-        return;
-    }
     if (s->nstack == s->capstack)
         s->stack = grow(s->stack, &s->capstack, sizeof *s->stack);
     s->stack[s->nstack++] = v;
 }
 
 static void visit_slot(OVal *slot, void *ctx) { consider(ctx, *slot); }
+
+/* Objects a repair walks at most before it decides to retain: the walk
+ * only chooses between copying a small immutable graph and retaining, so
+ * a store costs O(REPAIR_WALK_BUDGET) whatever the value reaches. */
+#define REPAIR_WALK_BUDGET 256
 
 /* Immutable data is retained rather than copied when its source regions
  * hold at most this many times the bytes of the objects it reaches (plus
@@ -136,13 +144,8 @@ static void visit_slot(OVal *slot, void *ctx) { consider(ctx, *slot); }
 static bool prefer_retain(const Scan *s)
 {
     uint64_t held = 0;
-    for (size_t i = 0; i < s->nregs; i++) {
-        /* a descendant of `to` holds a reference on it: counting it from
-         * `to` would make a cycle neither side could release */
-        if (!s->to->immortal && omni_region_outlives_inline(s->to, s->regs[i]))
-            return false;
+    for (size_t i = 0; i < s->nregs; i++)
         held += omni_region_bytes_total(s->regs[i]);
-    }
     return held <= (uint64_t)REPAIR_RETAIN_RATIO * REPAIR_OBJ_BYTES * s->nobj + OMNI_SLOT_SIZE;
 }
 
@@ -151,35 +154,59 @@ static uint64_t g_rep_retain, g_rep_copy, g_rep_store_region;
 /* Where --region-stats files store regions (line 0: printed as is). */
 static const OmniLoc store_loc = { "<store regions>", 0, 0, NULL, 0 };
 
+static void walk(Scan *s, OVal v)
+{
+    consider(s, v);
+    while (s->nstack && !s->over) {
+        OVal o = s->stack[--s->nstack];
+        uint32_t t = omni_type_of_ref(o);
+        s->nobj++;
+        if (is_mutable_type(t))
+            s->mutable_found = true;
+        if (omni_types[t].trace)
+            omni_types[t].trace(o, visit_slot, s);
+    }
+}
+
 /* The repair of an edge from an object of `to` to v (v's region does not
  * outlive `to`): the value to store.  slot: where it goes (a slot edge),
- * or NULL for admission (holds). */
+ * or NULL for admission (a hold).
+ *
+ * Retaining v's own region is enough, whatever v reaches: an object of a
+ * region R holds only pointers into R's ancestors (kept by R's reference
+ * on its parent), counted edges (released only when R dies or the slot is
+ * overwritten), and values read from counted slots, whose regions are
+ * never released once read (docs/CTRR.md, "The invariant";
+ * docs/REGION_RC_MODEL.md §7).  Except when v's region descends from
+ * `to`: it holds a reference on `to`, so `to` counting it would be a
+ * cycle neither could release; immutable data is then copied whole (as a
+ * region splice would do), mutable data retained (a leak, never a
+ * dangling pointer: docs/REGION_RC_MODEL.md §7, "Missing"). */
 static OVal repair(OVal v, Region *to, OVal *slot)
 {
     omni_stack_check(); /* a safe point (stack.c): nothing touched yet */
-    Scan s = { .to = to };
-    consider(&s, v);
-    while (s.nstack) {
-        OVal o = s.stack[--s.nstack];
-        uint32_t t = omni_type_of_ref(o);
-        s.nobj++;
-        if (is_mutable_type(t))
-            s.mutable_found = true;
-        if (omni_types[t].trace)
-            omni_types[t].trace(o, visit_slot, &s);
-    }
+    Region *vr = omni_region_of(v);
+    bool below = !to->immortal && omni_region_outlives_inline(to, vr);
+    Scan s = { .to = to, .budget = below ? SIZE_MAX : REPAIR_WALK_BUDGET };
+    walk(&s, v);
     OVal out = v;
-    if (s.mutable_found || s.stopped || (slot && prefer_retain(&s))) {
-        /* keep identity: the source regions stay alive, v is stored as is */
-        for (size_t i = 0; i < s.nregs; i++) {
+    bool acc = slot && !s.mutable_found && !s.over && omni_rs_is_accumulator(to, slot);
+    if (s.mutable_found || (!below && (s.over || (slot && !acc && prefer_retain(&s))))) {
+        /* keep identity: v's region stays alive, v is stored as is.  v's
+         * region is enough (above); the other regions a complete walk saw
+         * are counted too, which costs at most the budget and keeps the
+         * graph alive even where the compiler's proof would be wrong */
+        size_t n = s.over ? 1 : s.nregs;
+        for (size_t i = 0; i < n; i++) {
+            Region *r = s.over ? vr : s.regs[i];
             if (slot)
-                omni_rs_count_slot(to, slot, s.regs[i]);
+                omni_rs_count_slot(to, slot, r);
             else
-                omni_rs_hold(to, s.regs[i]);
-            s.regs[i]->escape_repair_count++;
+                omni_rs_hold(to, r);
+            r->escape_repair_count++;
         }
         g_rep_retain++;
-    } else if (slot && to->immortal) {
+    } else if (slot && to->immortal && !omni_rs_is_accumulator(to, slot)) {
         /* no immortal sink: the copy gets a region of its own, given back
          * when the slot is overwritten */
         Region *sr = omni_region_new_at(to, &store_loc);
@@ -231,7 +258,7 @@ void omni_store_counted(OVal owner, OVal *slot, OVal v)
         *slot = v;
     }
     if (n)
-        omni_rs_drop(o, old, n);
+        omni_rs_drop(o, slot, old, n);
 }
 
 /* Admission (the compiler's `admit`, hot.c omni_admit): v is about to be

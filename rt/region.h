@@ -108,7 +108,8 @@ struct Region {
     uint8_t no_inline;         /* omni_region_no_inline: arena chunks only */
     uint8_t borrowed;          /* a load returned one of its objects while a slot counted it (remember.c) */
     uint8_t store_region;      /* made by a barrier repair to hold one copied value (barrier.c) */
-    uint8_t pad_[2];
+    uint8_t pinned;            /* held by an immortal region: lives to the end (remember.c) */
+    uint8_t pad_[1];
     const OmniLoc *loc;        /* where region.new was (NULL: unknown) */
 
     /* Accounting (docs/REGION_ACCOUNTING.md).  Bytes of the current bump
@@ -428,7 +429,9 @@ void omni_rs_hold(Region *owner, Region *r);
 int omni_rs_detach(Region *owner, OVal *slot, Region **out, int max);
 /* Drops references detached from owner's slot: released, or kept as holds
  * of owner when a load may still see them (any of them borrowed). */
-void omni_rs_drop(Region *owner, Region **rs, int n);
+void omni_rs_drop(Region *owner, OVal *slot, Region **rs, int n);
+/* The slot's overwritten values were read before (remember.c). */
+bool omni_rs_is_accumulator(Region *owner, OVal *slot);
 /* The slot's counted edges become holds: its value was handed out (pop!). */
 void omni_rs_unslot(Region *owner, OVal *slot);
 /* The object's storage moved (array growth, dict growth): re-key. */

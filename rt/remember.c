@@ -59,6 +59,8 @@ struct OmniRemembered {
     uint32_t cap, n, tombs;
     RsHold *holds;
     uint32_t hcap, hn;
+    OVal **acc;          /* accumulator slots: open addressing, never deleted */
+    uint32_t acap, an;
 };
 
 #define TOMB ((OVal *)1)
@@ -196,11 +198,57 @@ int omni_rs_detach(Region *owner, OVal *slot, Region **out, int max)
     return n;
 }
 
-void omni_rs_drop(Region *owner, Region **rs, int n)
+/* Accumulator slots: a slot whose overwritten value had been read (a
+ * list grown by (set! g (cons x g)), a running total of boxed numbers).
+ * Its next values will likely be read too, and so kept, so the barrier
+ * copies small immutable ones into the owner's region itself rather than
+ * keeping a region of their own (barrier.c). */
+static void acc_add(OmniRemembered *rs, OVal *slot)
+{
+    if (2 * (size_t)(rs->an + 1) > rs->acap) {
+        OVal **old = rs->acc;
+        uint32_t oldcap = rs->acap;
+        rs->acap = oldcap ? oldcap * 2 : 8;
+        rs->acc = calloc(rs->acap, sizeof *rs->acc);
+        if (!rs->acc)
+            omni_internal_error("out of memory (counted edges)");
+        rs->an = 0;
+        for (uint32_t i = 0; i < oldcap; i++)
+            if (old[i])
+                acc_add(rs, old[i]);
+        free(old);
+    }
+    uint32_t mask = rs->acap - 1;
+    for (size_t i = hash_ptr(slot) & mask;; i = (i + 1) & mask) {
+        if (rs->acc[i] == slot)
+            return;
+        if (!rs->acc[i]) {
+            rs->acc[i] = slot;
+            rs->an++;
+            return;
+        }
+    }
+}
+
+bool omni_rs_is_accumulator(Region *owner, OVal *slot)
+{
+    OmniRemembered *rs = owner->rs;
+    if (!rs || !rs->an)
+        return false;
+    uint32_t mask = rs->acap - 1;
+    for (size_t i = hash_ptr(slot) & mask; rs->acc[i]; i = (i + 1) & mask)
+        if (rs->acc[i] == slot)
+            return true;
+    return false;
+}
+
+void omni_rs_drop(Region *owner, OVal *slot, Region **rs, int n)
 {
     bool borrowed = false;
     for (int i = 0; i < n; i++)
         borrowed |= rs[i]->borrowed != 0;
+    if (borrowed && slot)
+        acc_add(rs_of(owner), slot);
     for (int i = 0; i < n; i++) {
         if (borrowed) {
             omni_rs_hold(owner, rs[i]);
@@ -263,6 +311,8 @@ void omni_rs_hold(Region *owner, Region *r)
 {
     if (!r || r == owner || r->immortal)
         return;
+    if (owner->immortal)
+        r->pinned = 1; /* never released: a barrier's walk may stop at it */
     OmniRemembered *rs = rs_of(owner);
     if (2 * (size_t)(rs->hn + 1) > rs->hcap) {
         RsHold *old = rs->holds;
@@ -315,6 +365,7 @@ void omni_rs_region_dies(Region *r)
             enqueue_release(rs->holds[i].r);
     free(rs->slots);
     free(rs->holds);
+    free(rs->acc);
     free(rs);
     drain();
 }

@@ -19,8 +19,9 @@
  *   omni_transmigrate(v, from, to)  — objects of `from` (the compiler's
  *       transmigrate op: `from` is the region that is about to die);
  *   omni_transmigrate_into(v, to)   — objects of every region that does not
- *       outlive `to` (the store barrier's repair: after it, nothing
- *       reachable from the copy can die before `to`).
+ *       outlive `to` and is not pinned (held by an immortal region, so it
+ *       lives to the end: rt/remember.c) — the store barrier's repair:
+ *       after it, nothing reachable from the copy can die before `to`.
  * Pointers to objects outside the source set (older regions, static data,
  * immortal regions) are roots: kept as they are, never visited, never
  * rewritten.  Immediates are values.  The source objects must belong to
@@ -138,7 +139,7 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
         r = t->src_region; /* same arena chunk as the last source: same region */
     } else {
         r = *(Region *const *)((uintptr_t)v & c->mask);
-        if (r != t->from && (!t->into || !r || omni_region_outlives_inline(r, t->to))) {
+        if (r != t->from && (!t->into || !r || r->pinned || omni_region_outlives_inline(r, t->to))) {
             /* a root.  When `from` (about to die) counted edges, a root
              * may live only by such a count: the copy in `to` holds it. */
             if (__builtin_expect(t->hold_roots, 0) && r && !omni_region_outlives_inline(r, t->to))
