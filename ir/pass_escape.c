@@ -828,19 +828,21 @@ static void esc_solve(Esc *e)
 }
 
 /* The classification of a class: where it goes first (the region it needs
- * is the outermost of its reasons), then why.  GLOBAL comes first only in
- * the entry function (the top level: a definition's value goes to the
- * global region, its %0).  Elsewhere a value stored in a global is placed
- * as if it were not: the store barrier keeps it alive by a counted edge
- * (or copies it into a store region), released when the global is
- * overwritten — the global region is no sink for values that are
- * overwritten (docs/CTRR.md, "Globals").  A value that only goes to a
- * global is local (`none`): its scope region is retained, not copied. */
-static IrEscape class_escape(Esc *e, int x)
+ * is the outermost of its reasons), then why.  GLOBAL comes first in the
+ * entry function (the top level: a definition's value goes to the global
+ * region, its %0) and for a mutable object (`mutable_site`: an array,
+ * dict, atom or box made here), which the barrier could only retain with
+ * its whole region — everything else the activation made there.
+ * Elsewhere a value stored in a global is placed as if it were not: the
+ * store barrier keeps it by a counted edge or copies it into a store
+ * region, given back when the global is overwritten — the global region
+ * is no sink for immutable values that are overwritten (docs/CTRR.md,
+ * "Globals").  A value that only goes to a global is then local (`none`). */
+static IrEscape class_escape(Esc *e, int x, bool mutable_site)
 {
     const Node *n = &e->n[find(e, x)];
     uint8_t all = n->direct | n->inherited;
-    if ((all & EB_GLOBAL) && e->f->is_entry) return IR_ESC_GLOBAL;
+    if ((all & EB_GLOBAL) && (e->f->is_entry || mutable_site)) return IR_ESC_GLOBAL;
     if (n->direct & EB_RETURN)           return IR_ESC_RETURN;
     if (n->direct & EB_CONTAINER)        return IR_ESC_CONTAINER;
     if (n->direct & EB_UNKNOWN)          return IR_ESC_UNKNOWN;
@@ -978,7 +980,12 @@ void ir_pass_escape(RirFunc *f)
                 in->escape = IR_ESC_UNSET;
                 continue;
             }
-            uint8_t esc = (uint8_t)class_escape(&e, in->dst);
+            bool mutable_site = in->op == RIR_BOX_NEW ||
+                                (in->op == RIR_PRIM &&
+                                 (in->imm == OMNI_BI_array || in->imm == OMNI_BI_make_array ||
+                                  in->imm == OMNI_BI_dict || in->imm == OMNI_BI_atom ||
+                                  in->imm == OMNI_BI_list_to_array));
+            uint8_t esc = (uint8_t)class_escape(&e, in->dst, mutable_site);
             if (in->op == RIR_PRIM && prim_cheap(prim_row(in->imm)))
                 esc |= IR_ESC_CHEAP;
             else if (call && used_only_as_number(f, &u, in->dst))

@@ -38,11 +38,17 @@
 #include "rt_core.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static bool is_mutable_type(uint32_t t)
 {
     return t == OT_ARRAY || t == OT_DICT || t == OT_ATOM || t == OT_BOX;
 }
+
+/* Objects a repair walks at most before it decides to retain: the walk
+ * only chooses between copying a small immutable graph and retaining, so
+ * a store costs O(REPAIR_WALK_BUDGET) whatever the value reaches. */
+#define REPAIR_WALK_BUDGET 256
 
 /* A depth-first walk of the source set reachable from a value, with the
  * type registry's trace (the same metadata transmigration uses), cut off
@@ -60,14 +66,22 @@ typedef struct Scan {
     size_t nobj;         /* objects visited */
     bool mutable_found;
     bool over;           /* the budget ran out */
+    /* first storage, on the C stack: a walk within the budget allocates
+     * nothing (the seen set stays at most half full) */
+    OVal seen0[2 * REPAIR_WALK_BUDGET]; /* a power of two (the mask) */
+    OVal stack0[64];
+    Region *regs0[16];
 } Scan;
 
-static void *grow(void *p, size_t *cap, size_t elem)
+/* Doubles an array that starts in the Scan's own storage (small). */
+static void *grow(void *p, const void *small, size_t *cap, size_t elem)
 {
-    size_t n = *cap ? *cap * 2 : 64;
-    void *q = realloc(p, n * elem);
+    size_t n = *cap * 2;
+    void *q = p == small ? malloc(n * elem) : realloc(p, n * elem);
     if (!q)
         omni_internal_error("out of memory (store barrier)");
+    if (p == small)
+        memcpy(q, p, *cap * elem);
     *cap = n;
     return q;
 }
@@ -77,7 +91,7 @@ static bool seen_add(Scan *s, OVal v)
     if (2 * (s->nseen + 1) > s->capseen) {
         OVal *old = s->seen;
         size_t oldcap = s->capseen;
-        s->capseen = oldcap ? oldcap * 2 : 128;
+        s->capseen = oldcap * 2;
         s->seen = calloc(s->capseen, sizeof *s->seen);
         if (!s->seen)
             omni_internal_error("out of memory (store barrier)");
@@ -85,7 +99,8 @@ static bool seen_add(Scan *s, OVal v)
         for (size_t i = 0; i < oldcap; i++)
             if (old[i])
                 seen_add(s, old[i]);
-        free(old);
+        if (old != s->seen0)
+            free(old);
     }
     size_t mask = s->capseen - 1;
     for (size_t i = (size_t)(v >> 3) * 0x9E3779B97F4A7C15ull & mask;; i = (i + 1) & mask) {
@@ -118,20 +133,16 @@ static void consider(Scan *s, OVal v)
         i++;
     if (i == s->nregs) {
         if (s->nregs == s->capregs)
-            s->regs = grow(s->regs, &s->capregs, sizeof *s->regs);
+            s->regs = grow(s->regs, s->regs0, &s->capregs, sizeof *s->regs);
         s->regs[s->nregs++] = r;
     }
     if (s->nstack == s->capstack)
-        s->stack = grow(s->stack, &s->capstack, sizeof *s->stack);
+        s->stack = grow(s->stack, s->stack0, &s->capstack, sizeof *s->stack);
     s->stack[s->nstack++] = v;
 }
 
 static void visit_slot(OVal *slot, void *ctx) { consider(ctx, *slot); }
 
-/* Objects a repair walks at most before it decides to retain: the walk
- * only chooses between copying a small immutable graph and retaining, so
- * a store costs O(REPAIR_WALK_BUDGET) whatever the value reaches. */
-#define REPAIR_WALK_BUDGET 256
 
 /* Immutable data is retained rather than copied when its source regions
  * hold at most this many times the bytes of the objects it reaches (plus
@@ -187,7 +198,18 @@ static OVal repair(OVal v, Region *to, OVal *slot)
     omni_stack_check(); /* a safe point (stack.c): nothing touched yet */
     Region *vr = omni_region_of(v);
     bool below = !to->immortal && omni_region_outlives_inline(to, vr);
-    Scan s = { .to = to, .budget = below ? SIZE_MAX : REPAIR_WALK_BUDGET };
+    Scan s;
+    s.to = to;
+    s.budget = below ? SIZE_MAX : REPAIR_WALK_BUDGET;
+    s.nseen = s.nstack = s.nregs = s.nobj = 0;
+    s.mutable_found = s.over = false;
+    memset(s.seen0, 0, sizeof s.seen0);
+    s.seen = s.seen0;
+    s.capseen = sizeof s.seen0 / sizeof *s.seen0;
+    s.stack = s.stack0;
+    s.capstack = sizeof s.stack0 / sizeof *s.stack0;
+    s.regs = s.regs0;
+    s.capregs = sizeof s.regs0 / sizeof *s.regs0;
     walk(&s, v);
     OVal out = v;
     bool acc = slot && !s.mutable_found && !s.over && omni_rs_is_accumulator(to, slot);
@@ -219,9 +241,12 @@ static OVal repair(OVal v, Region *to, OVal *slot)
         out = omni_transmigrate_into(v, to);
         g_rep_copy++;
     }
-    free(s.seen);
-    free(s.stack);
-    free(s.regs);
+    if (s.seen != s.seen0)
+        free(s.seen);
+    if (s.stack != s.stack0)
+        free(s.stack);
+    if (s.regs != s.regs0)
+        free(s.regs);
     return out;
 }
 
