@@ -308,7 +308,7 @@ static LLVMValueRef fill_argv(LbGen *g, LLVMValueRef *vals, int n)
  * (bounded) so `call; mov; jmp join; join: ret` still counts.  Only then
  * may the call become a tail call: anything else after it (a region exit,
  * a store) must run after the callee returns. */
-static bool returns_reg(const RirFunc *f, const RirBlock *b, int idx, int v)
+bool lb_returns_reg(const RirFunc *f, const RirBlock *b, int idx, int v)
 {
     for (int hops = 0; hops < 8; hops++) {
         const RirBlock *next = NULL;
@@ -346,178 +346,9 @@ static void br_expect(LbGen *g, LLVMValueRef cond, LLVMBasicBlockRef likely, LLV
                     LLVMMetadataAsValue(g->ctx, LLVMMDNodeInContext2(g->ctx, w, 3)));
 }
 
-/* ------------------------------------------------------- backtrace frames
- *
- * A function that makes non-tail calls (or calls a built-in that calls
- * function values) keeps an OmniFrame { prev, site } (rt/omni.h) in its
- * stack frame, linked into the thread's list (omni_tl_frames) only on the
- * paths that make such calls (shrink-wrapped per Region IR block, see
- * plan_frame: the base case of a recursion pays nothing): linked at the
- * start of the first block that calls, with the site of that call, `site`
- * set to the call's constant OmniLoc before each later one, and unlinked
- * before a return, a tail call (whose callee takes this frame's place) or
- * a jump to a block that is also entered unlinked (a loop's back edge).
- * The locations in linked code say so (OmniLoc.framed): an error there
- * skips the frame's stale site.  Leaf and tail-calling-only functions keep
- * no frame at all. */
-
-static bool is_tail_call(const RirFunc *f, const RirBlock *b, int i)
-{
-    const RirInstr *in = &b->instrs[i];
-    return !f->is_entry && (in->flags & RIF_TAIL) && in->dst >= 0 && returns_reg(f, b, i + 1, in->dst);
-}
-
-/* The first instruction of block b that needs the frame linked (a
- * non-tail call, a built-in that calls functions), or NULL. */
-static const RirInstr *first_framed_call(const RirFunc *f, const RirBlock *b)
-{
-    for (int i = 0; i < b->n; i++) {
-        const RirInstr *in = &b->instrs[i];
-        if ((in->op == RIR_CALL || in->op == RIR_CALL_KNOWN) && !is_tail_call(f, b, i))
-            return in;
-        if (in->op == RIR_PRIM && (lb_builtin_flags((int)in->imm) & OBF_CALLS))
-            return in;
-    }
-    return NULL;
-}
-
-/* Which blocks run with the frame linked (g->frame_in, by block id) and
- * which stay linked across their jump or branch (g->frame_keep).  A block
- * is entered linked when every predecessor leaves it linked; a block that
- * calls and was entered unlinked links itself; a linked block stays linked
- * when all its successors are entered linked, else it unlinks before its
- * jump.  The greatest such solution (from "all linked" down), so a join
- * after calls on every path links once. */
-static void plan_frame(LbGen *g, const RirFunc *f)
-{
-    int n = g->nbbs;
-    g->frame_in = calloc((size_t)n, 1);
-    g->frame_keep = calloc((size_t)n, 1);
-    uint8_t *need = calloc((size_t)n, 1), *haspred = calloc((size_t)n, 1);
-    if (!g->frame_in || !g->frame_keep || !need || !haspred) abort();
-    for (int k = 0; k < f->nblocks; k++) {
-        const RirBlock *b = f->blocks[k];
-        if (b->id < 0 || b->id >= n) continue;
-        need[b->id] = first_framed_call(f, b) != NULL;
-        g->frame_in[b->id] = g->frame_keep[b->id] = 1;
-        const RirInstr *t = b->n ? &b->instrs[b->n - 1] : NULL;
-        for (int j = 0; t && (t->op == RIR_JMP || t->op == RIR_BR) && j < (t->op == RIR_BR ? 2 : 1); j++)
-            if (t->target[j] >= 0 && t->target[j] < n) haspred[t->target[j]] = 1;
-    }
-    for (int id = 0; id < n; id++)
-        if (!haspred[id]) g->frame_in[id] = 0;
-    if (f->nblocks > 0 && f->blocks[0]->id >= 0 && f->blocks[0]->id < n)
-        g->frame_in[f->blocks[0]->id] = 0;       /* the function is entered unlinked */
-    for (bool changed = true; changed;) {
-        changed = false;
-        for (int k = 0; k < f->nblocks; k++) {
-            const RirBlock *b = f->blocks[k];
-            if (b->id < 0 || b->id >= n || !b->n) continue;
-            const RirInstr *t = &b->instrs[b->n - 1];
-            int ns = t->op == RIR_BR ? 2 : t->op == RIR_JMP ? 1 : 0;
-            bool keep = g->frame_in[b->id] || need[b->id];
-            for (int j = 0; j < ns; j++)
-                if (t->target[j] < 0 || t->target[j] >= n || !g->frame_in[t->target[j]]) keep = false;
-            if (keep != g->frame_keep[b->id]) {
-                g->frame_keep[b->id] = keep;
-                changed = true;
-            }
-            for (int j = 0; j < ns && !keep; j++) /* this block leaves unlinked */
-                if (t->target[j] >= 0 && t->target[j] < n && g->frame_in[t->target[j]]) {
-                    g->frame_in[t->target[j]] = 0;
-                    changed = true;
-                }
-        }
-    }
-    free(need);
-    free(haspred);
-}
-
-static bool wants_frame(const RirFunc *f)
-{
-    for (int k = 0; k < f->nblocks; k++)
-        if (first_framed_call(f, f->blocks[k]))
-            return true;
-    return false;
-}
-
-/* Where omni_tl_frames is: an object file names the runtime's variable
- * (local-exec TLS, one instruction: the module and the runtime library
- * always end up in one executable); JIT code, which runs in this process, adds the
- * variable's offset to the thread pointer (fs-relative address space 257
- * on x86-64: one instruction) — no TLS relocation for the JIT to resolve. */
-static LLVMValueRef frames_head(LbGen *g)
-{
-    if (g->target == LB_FOR_AOT) {
-        LLVMValueRef gv = LLVMGetNamedGlobal(g->mod, "omni_tl_frames");
-        if (!gv) {
-            gv = LLVMAddGlobal(g->mod, g->t_ptr, "omni_tl_frames");
-            LLVMSetThreadLocal(gv, 1);
-            LLVMSetThreadLocalMode(gv, LLVMLocalExecTLSModel);
-        }
-        return gv;
-    }
-    LLVMValueRef off = lb_i64(g, (uint64_t)omni_frames_tls_offset());
-    const char *triple = LLVMGetTarget(g->mod);
-    if (strncmp(triple, "x86_64", 6) == 0)
-        return LLVMConstIntToPtr(off, LLVMPointerTypeInContext(g->ctx, 257));
-    unsigned id = LLVMLookupIntrinsicID("llvm.thread.pointer", 19);
-    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, NULL, 0);
-    LLVMValueRef tp = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, NULL, 0, "tp");
-    return LLVMBuildGEP2(g->b, g->t_i8, tp, &off, 1, "frames");
-}
-
-static LLVMValueRef frame_field(LbGen *g, unsigned k)
-{
-    LLVMTypeRef t[2] = { g->t_ptr, g->t_ptr };
-    return LLVMBuildStructGEP2(g->b, LLVMStructTypeInContext(g->ctx, t, 2, false), g->frame, k, "");
-}
-
-/* In the entry block: the frame's memory. */
-static void frame_alloc(LbGen *g)
-{
-    LLVMTypeRef t[2] = { g->t_ptr, g->t_ptr };
-    g->frame = LLVMBuildAlloca(g->b, LLVMStructTypeInContext(g->ctx, t, 2, false), "frame");
-    g->frames_head = frames_head(g);
-}
-
-/* At the start of a block that makes calls: the frame linked, its site
- * the block's first call.  The release store keeps the frame's own stores
- * before it, so a stack overflow faulting on them finds the list still
- * ending at the caller's frame. */
-static void frame_push(LbGen *g, const RirInstr *first)
-{
-    g->frame_linked = true;
-    g->loc_framed = true;
-    g->frame_site = lb_loc(g, first->span);
-    LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_ptr, g->frames_head, "prev"), frame_field(g, 0));
-    LLVMBuildStore(g->b, g->frame_site, frame_field(g, 1));
-    LLVMValueRef st = LLVMBuildStore(g->b, g->frame, g->frames_head);
-    LLVMSetOrdering(st, LLVMAtomicOrderingRelease);
-    LLVMSetAlignment(st, 8);
-}
-
-/* Before the block's exits (the block ends after it: no state change). */
-static void frame_pop(LbGen *g)
-{
-    if (g->frame_linked)
-        LLVMBuildStore(g->b, LLVMBuildLoad2(g->b, g->t_ptr, frame_field(g, 0), ""), g->frames_head);
-}
-
-/* Before a non-tail call: the call this frame is making. */
-static void frame_site(LbGen *g, const RirInstr *in)
-{
-    if (!g->frame_linked)
-        return;
-    LLVMValueRef loc = lb_loc(g, in->span);
-    if (loc != g->frame_site)
-        LLVMBuildStore(g->b, loc, frame_field(g, 1));
-    g->frame_site = loc;
-}
-
 static void emit_ret(LbGen *g, LLVMValueRef v)
 {
-    frame_pop(g);
+    lb_frame_pop(g);
     LLVMBuildRet(g->b, v);
 }
 
@@ -665,7 +496,7 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
     vals[0] = r;
     vals[1] = as_ptr(g, f);
     if (tail)
-        frame_pop(g); /* the callee takes this frame's place */
+        lb_frame_pop(g); /* the callee takes this frame's place */
     LLVMValueRef fr = LLVMBuildCall2(g->b, fast_type(g, n), code, vals, fast_args(g, vals, n), "");
     fast_call_conv(fr, n);
     if (tail) {
@@ -676,7 +507,7 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
 
     LLVMPositionBuilderAtEnd(g->b, slow);
     if (tail)
-        frame_site(g, in); /* not a real tail call: this frame stays */
+        lb_frame_site(g, in); /* not a real tail call: this frame stays */
     LLVMValueRef ap[5] = { instr_region(g, in), lb_loc(g, in->span), f, lb_i64(g, (uint64_t)n),
                            fill_argv(g, vals + 2, n) };
     LLVMValueRef sr = lb_rt_call(g, "omni_apply", ap, 5);
@@ -691,7 +522,7 @@ static LLVMValueRef build_call(LbGen *g, const RirInstr *in, LLVMValueRef f, boo
 static bool emit_call(LbGen *g, const RirInstr *in, bool tail)
 {
     if (!tail)
-        frame_site(g, in);
+        lb_frame_site(g, in);
     LLVMValueRef v = build_call(g, in, val(g, in->args[0]), tail);
     if (!v) return true;
     set(g, in->dst, v);
@@ -744,7 +575,7 @@ static LLVMValueRef build_call_known(LbGen *g, const RirInstr *in, int callee_id
     if (callee == g->cur && lf->twin && !g->in_twin && !tail && (target == lf->inner || !lf->inner))
         target = lf->twin;
     if (tail)
-        frame_pop(g); /* after the checks: their errors name this frame's call */
+        lb_frame_pop(g); /* after the checks: their errors name this frame's call */
     LLVMValueRef c = LLVMBuildCall2(g->b, lf->body_ty, target, vals, fast_args(g, vals, n), "");
     fast_call_conv(c, n);
     free(vals);
@@ -816,7 +647,7 @@ static bool emit_call_known(LbGen *g, const RirInstr *in, bool tail)
 {
     if (!known_target_ok(g, in)) return false;
     if (!tail)
-        frame_site(g, in);
+        lb_frame_site(g, in);
     int idx = (int)in->imm;
     bool sealed_self = (in->flags & RIF_GUARDED) && g->callee_self && reg_ok(g, in->args[0]) &&
                        g->callee_self[in->args[0]];
@@ -992,7 +823,7 @@ static void assume_fixnum_operands(LbGen *g, const RirInstr *in)
 static void emit_prim(LbGen *g, const RirInstr *in)
 {
     if (lb_builtin_flags((int)in->imm) & OBF_CALLS)
-        frame_site(g, in); /* map, apply, ...: the functions they call link below */
+        lb_frame_site(g, in); /* map, apply, ...: the functions they call link below */
     if (emit_inline_list(g, in))
         return;
     assume_fixnum_operands(g, in);
@@ -1075,18 +906,18 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
 {
     bool planned = g->frame && b->id >= 0 && b->id < g->nbbs;
     bool in = planned && g->frame_in[b->id];
-    const RirInstr *first = planned && !in ? first_framed_call(g->cur, b) : NULL;
+    const RirInstr *first = planned && !in ? lb_first_framed_call(g->cur, b) : NULL;
     g->frame_linked = in;
     g->loc_framed = in;
     g->frame_site = NULL; /* whatever an earlier block stored */
     if (first)
-        frame_push(g, first);
+        lb_frame_push(g, first);
     bool keep = g->frame_linked && g->frame_keep[b->id]; /* across its jump or branch */
     for (int i = 0; i < b->n && !g->err; i++) {
         const RirInstr *in = &b->instrs[i];
         if (i < skip_checks && in->op == RIR_CHECK_PARAM) continue; /* done on entry */
         lb_di_set_loc(g, in->span);
-        bool tail = g->cur_is_body && is_tail_call(g->cur, b, i);
+        bool tail = g->cur_is_body && lb_is_tail_call(g->cur, b, i);
         switch ((RirOp)in->op) {
         case RIR_CONST: set(g, in->dst, lb_i64(g, (uint64_t)in->imm)); break;
         case RIR_CONST_FLOAT: set(g, in->dst, lb_const_float(g, in->fimm)); break;
@@ -1277,7 +1108,7 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
             int t = in->target[0];
             if (t < 0 || t >= g->nbbs || !g->bbs[t]) { lb_fail(g, "@%s: bad jump target", g->cur->name); return; }
             if (!keep)
-                frame_pop(g);
+                lb_frame_pop(g);
             LLVMBuildBr(g->b, g->bbs[t]);
             return;
         }
@@ -1293,7 +1124,7 @@ static void emit_block(LbGen *g, const RirBlock *b, int skip_checks)
                 LLVMBuildICmp(g->b, LLVMIntNE, v, lb_i64(g, OMNI_FALSE), ""),
                 LLVMBuildICmp(g->b, LLVMIntNE, v, lb_i64(g, OMNI_NOTHING), ""), "");
             if (!keep)
-                frame_pop(g);
+                lb_frame_pop(g);
             LLVMBuildCondBr(g->b, c, g->bbs[t], g->bbs[e]);
             return;
         }
@@ -1401,8 +1232,8 @@ static void emit_body(LbGen *g, const RirFunc *f, LbFunc *lf, LLVMValueRef fn, L
     LLVMBuildStore(g->b, LLVMGetParam(g->cur_fn, 0), g->regs[0]);
     g->frame = NULL;
     if (lf->framed) {
-        frame_alloc(g);
-        plan_frame(g, f);
+        lb_frame_alloc(g);
+        lb_plan_frame(g, f);
     }
     if (f->is_entry) /* the module's symbols, data and slots exist from here on */
         g->init_call = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->init_fn), g->init_fn, NULL, 0, "");
@@ -1496,7 +1327,7 @@ static void declare_funcs(LbGen *g, const char *entry_name)
     for (int i = 0; i < lb_func_count(rm); i++) {
         const RirFunc *f = lb_func_at(rm, i);
         LbFunc *lf = &g->funcs[i];
-        lf->framed = g->opt && g->opt->backtrace && wants_frame(f);
+        lf->framed = g->opt && g->opt->backtrace && lb_wants_frame(f);
         if (f->is_entry || f == rm->entry) {
             LLVMTypeRef p[1] = { g->t_ptr };
             lf->body_ty = LLVMFunctionType(g->t_i64, p, 1, false);

@@ -268,4 +268,16 @@ int lb_finish_module(LLVMModuleRef mod, LbHot *hot, LLVMTargetMachineRef tm,
  * line and sets *err. */
 bool lb_verify(LLVMModuleRef mod, const char *when, char **err);
 
+
+/* lb_frames.c: backtrace frames (shadow OmniFrame chain). */
+bool lb_returns_reg(const RirFunc *f, const RirBlock *b, int idx, int v); /* lb_emit.c */
+bool lb_is_tail_call(const RirFunc *f, const RirBlock *b, int i);
+const RirInstr *lb_first_framed_call(const RirFunc *f, const RirBlock *b);
+void lb_plan_frame(LbGen *g, const RirFunc *f);
+bool lb_wants_frame(const RirFunc *f);
+void lb_frame_alloc(LbGen *g);
+void lb_frame_push(LbGen *g, const RirInstr *first);
+void lb_frame_pop(LbGen *g);
+void lb_frame_site(LbGen *g, const RirInstr *in);
+
 #endif
