@@ -57,6 +57,8 @@ typedef struct Ad {
     int32_t *parent;   /* per region register: the bound of its parent region, or B_UNKNOWN */
     int32_t *bound;    /* per value register */
     int32_t *left;     /* per value register: stamp of the region.leave that moved it to %0 */
+    uint8_t *global;   /* per register: written only by region.global (region-place
+                          writes one register once per block that needs it) */
     int stamp;         /* the current block's stamp */
     int nregs;
 } Ad;
@@ -73,7 +75,7 @@ static int region_bound(const Ad *a, int r)
     if (!is_region(a, r))
         return B_UNKNOWN;
     const RirInstr *d = a->defs[r];
-    if (d && d->op == RIR_REGION_GLOBAL)
+    if ((d && d->op == RIR_REGION_GLOBAL) || a->global[r])
         return B_GLOBAL;
     return r;
 }
@@ -282,6 +284,22 @@ static void admit_func(RirFunc *f)
     a.parent = ir_xcalloc((size_t)f->nregs + 1, sizeof *a.parent, "admission");
     a.bound = ir_xcalloc((size_t)f->nregs + 1, sizeof *a.bound, "admission");
     a.left = ir_xcalloc((size_t)f->nregs + 1, sizeof *a.left, "admission");
+    a.global = ir_xcalloc((size_t)f->nregs + 1, 1, "admission");
+    uint8_t *other = ir_xcalloc((size_t)f->nregs + 1, 1, "admission");
+    for (int bi = 0; bi < f->nblocks; bi++)
+        for (int i = 0; i < f->blocks[bi]->n; i++) {
+            const RirInstr *in = &f->blocks[bi]->instrs[i];
+            if (in->dst > 0 && in->dst < f->nregs) {
+                if (in->op == RIR_REGION_GLOBAL)
+                    a.global[in->dst] = 1;
+                else
+                    other[in->dst] = 1;
+            }
+        }
+    for (int r = 0; r < f->nregs; r++)
+        if (other[r])
+            a.global[r] = 0;
+    free(other);
     compute_bounds(&a);
     for (int bi = 0; bi < f->nblocks; bi++) {
         RirBlock *b = f->blocks[bi];
@@ -342,6 +360,7 @@ static void admit_func(RirFunc *f)
     }
     free(a.bound);
     free(a.left);
+    free(a.global);
     free(a.parent);
     free(a.defs);
 }
