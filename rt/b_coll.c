@@ -62,11 +62,8 @@ OVal omni_get_general(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     OVal c = argv[0], k = argv[1];
     bool has_dflt = argc == 3;
     OVal dflt = has_dflt ? argv[2] : OMNI_NOTHING;
-    if (omni_is_type(c, OT_DICT)) {
-        OVal v = omni_dict_get(c, k, dflt);
-        omni_rs_note_load(v);
-        return v;
-    }
+    if (omni_is_type(c, OT_DICT))
+        return omni_dict_get(c, k, dflt); /* notes the load (dict.c) */
     if (omni_is_type(c, OT_ARRAY)) {
         OArray *a = OMNI_PTR(OArray, c);
         int64_t i = omni_want_fix(loc, "get", k);

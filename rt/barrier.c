@@ -232,7 +232,6 @@ static OVal repair(OVal v, Region *to, OVal *slot)
         /* no immortal sink: the copy gets a region of its own, given back
          * when the slot is overwritten */
         Region *sr = omni_region_new_at(to, &store_loc);
-        sr->store_region = 1;
         out = omni_transmigrate_into(v, sr);
         omni_rs_count_slot(to, slot, sr);
         omni_region_exit(sr);

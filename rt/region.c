@@ -212,7 +212,7 @@ static void slot_reset(Region *r)
     r->parent = r->jump = NULL;
     r->scope_alive = r->external_rc = r->tether_count = r->shared_rc = 0;
     r->immortal = r->parent_ref = r->in_live_list = r->no_inline = 0;
-    r->borrowed = r->store_region = r->pinned = 0;
+    r->borrowed = r->pinned = 0;
     r->rs = NULL;
     r->rs_slot_refs = 0;
     r->loc = NULL;

@@ -107,9 +107,8 @@ struct Region {
     uint8_t in_live_list;      /* linked in the --region-stats list of live regions */
     uint8_t no_inline;         /* omni_region_no_inline: arena chunks only */
     uint8_t borrowed;          /* a load returned one of its objects while a slot counted it (remember.c) */
-    uint8_t store_region;      /* made by a barrier repair to hold one copied value (barrier.c) */
     uint8_t pinned;            /* held by an immortal region: lives to the end (remember.c) */
-    uint8_t pad_[1];
+    uint8_t pad_[2];
     const OmniLoc *loc;        /* where region.new was (NULL: unknown) */
 
     /* Accounting (docs/REGION_ACCOUNTING.md).  Bytes of the current bump

@@ -277,10 +277,9 @@ void omni_rs_move(Region *owner, OVal *from, OVal *to, int64_t n)
         return;
     /* detach every moved slot's edges first (the ranges may overlap),
      * then insert them under their new addresses */
+    RsSlot small[16];
     size_t cap = 16, k = 0;
-    RsSlot *moved = malloc(cap * sizeof *moved);
-    if (!moved)
-        omni_internal_error("out of memory (counted edges)");
+    RsSlot *moved = small; /* on the C stack unless many edges move */
     uint32_t mask = rs->cap - 1;
     for (int64_t j = 0; j < n && rs->n; j++) {
         OVal *slot = from + j;
@@ -288,10 +287,14 @@ void omni_rs_move(Region *owner, OVal *from, OVal *to, int64_t n)
             if (rs->slots[i].slot != slot)
                 continue;
             if (k == cap) {
-                cap *= 2;
-                moved = realloc(moved, cap * sizeof *moved);
-                if (!moved)
+                RsSlot *big = malloc(cap * 2 * sizeof *big);
+                if (!big)
                     omni_internal_error("out of memory (counted edges)");
+                memcpy(big, moved, k * sizeof *big);
+                if (moved != small)
+                    free(moved);
+                moved = big;
+                cap *= 2;
             }
             moved[k].slot = to + j;
             moved[k++].r = rs->slots[i].r;
@@ -302,7 +305,8 @@ void omni_rs_move(Region *owner, OVal *from, OVal *to, int64_t n)
     }
     for (size_t i = 0; i < k; i++)
         slots_insert(rs, moved[i].slot, moved[i].r);
-    free(moved);
+    if (moved != small)
+        free(moved);
 }
 
 /* ---- holds --------------------------------------------------------------------- */
