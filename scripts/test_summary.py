@@ -14,9 +14,9 @@ import sys
 import xml.etree.ElementTree as ET
 
 CHECK_RE = re.compile(r"Checks: (\d+), Failures: (\d+), Errors: (\d+)")
-LIT_RE = re.compile(r"^\s*(Passed|Failed|Unsupported|Expectedly Failed|Unexpectedly Passed|"
+LIT_RE = re.compile(r"^\s*(Passed With Retry|Passed|Failed|Unsupported|Expectedly Failed|Unexpectedly Passed|"
                     r"Unresolved|Timed Out|Excluded|Skipped)\s*:\s*(\d+)", re.M)
-LIT_GOOD = {"Passed", "Expectedly Failed"}
+LIT_GOOD = {"Passed", "Passed With Retry", "Expectedly Failed"}
 LIT_BAD = {"Failed", "Unexpectedly Passed", "Unresolved", "Timed Out"}
 MAX_LINES = 400
 
