@@ -207,24 +207,40 @@ OVal omni_b_keys(Region *r, const OmniLoc *loc, OVal d) { return dict_column(r, 
 OVal omni_b_values(Region *r, const OmniLoc *loc, OVal d) { return dict_column(r, loc, "values", d, false); }
 
 /* ---- atoms ----
- * Atoms may be shared between threads.  Reads are atomic loads; every
- * read-compare-write (compare-and-set!, the commit of swap!, reset!) holds
- * one process-wide lock so the compare and the barrier store are one step.
- * swap! calls f outside the lock and retries if the atom changed meanwhile,
- * as Clojure does, so f may run more than once under contention.  Only
- * another thread's write is contention: when every atom write since f
- * started was made by this thread (f itself did a reset!), swap! commits
- * as sequential code would, instead of retrying forever.  Writes are
- * counted under the lock, process-wide and per thread. */
+ * Atoms may be shared between threads.  Reads are atomic loads.
+ *
+ * While the program has one thread, every read-compare-write
+ * (compare-and-set!, the commit of swap!, reset!) holds one process-wide
+ * lock, so the compare and the barrier store (which releases what the old
+ * value's slot counted) are one step.
+ *
+ * Once threads run (omni_mt, docs/REGION_THREADING_MODEL.md), a write is
+ * lock-free: the new value is first made to live as long as the atom (the
+ * barrier's repair, in a region of the writing thread), then installed
+ * with one compare-and-swap on the atom's cell.  The old value is not
+ * released (another thread may have just read it): it stays held, as
+ * every overwritten value does while threads run.
+ *
+ * swap! calls f outside any lock and retries if the atom changed
+ * meanwhile, as Clojure does, so f may run more than once under
+ * contention.  Only another thread's write is contention: when every atom
+ * write since f started was made by this thread (f itself did a reset!),
+ * swap! commits as sequential code would, instead of retrying forever.
+ * Writes are counted process-wide and per thread. */
 static pthread_mutex_t atom_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t g_atom_writes;             /* under atom_lock */
+static uint64_t g_atom_writes;             /* atomic (relaxed) */
 static _Thread_local uint64_t tl_atom_writes;
+
+static void atom_count_write(void)
+{
+    __atomic_add_fetch(&g_atom_writes, 1, __ATOMIC_RELAXED);
+    tl_atom_writes++;
+}
 
 static void atom_write_locked(OVal av, OVal v)
 {
     omni_atom_set(av, v);
-    g_atom_writes++;
-    tl_atom_writes++;
+    atom_count_write();
 }
 
 static OVal atom_load(OAtom *a)
@@ -234,8 +250,30 @@ static OVal atom_load(OAtom *a)
     return v;
 }
 
+/* Threads: v made to live as long as atom av (v itself, or its repair). */
+static OVal atom_admit(OVal av, OVal v)
+{
+    if (!omni_is_ref(v))
+        return v;
+    Region *vr = omni_region_of(v), *ar = omni_region_of(av);
+    if (!vr || vr->immortal || omni_region_outlives_inline(vr, ar))
+        return v;
+    return omni_admit_slow(ar, v);
+}
+
+/* Threads: one compare-and-swap of the atom's cell. */
+static bool atom_cas_mt(OAtom *a, OVal expected, OVal nv)
+{
+    if (!__atomic_compare_exchange_n(&a->val, &expected, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return false;
+    atom_count_write();
+    return true;
+}
+
 static bool atom_cas(OVal av, OVal old, OVal new_val)
 {
+    if (omni_is_mt())
+        return atom_cas_mt(OMNI_PTR(OAtom, av), old, atom_admit(av, new_val));
     pthread_mutex_lock(&atom_lock);
     bool ok = atom_load(OMNI_PTR(OAtom, av)) == old;
     if (ok)
@@ -256,7 +294,13 @@ OVal omni_b_deref(Region *r, const OmniLoc *loc, OVal av)
 
 OVal omni_b_reset(Region *r, const OmniLoc *loc, OVal av, OVal v)
 {
-    omni_want_atom(loc, "reset!", av);
+    OAtom *a = omni_want_atom(loc, "reset!", av);
+    if (omni_is_mt()) {
+        OVal nv = atom_admit(av, v);
+        __atomic_store_n(&a->val, nv, __ATOMIC_SEQ_CST);
+        atom_count_write();
+        return v;
+    }
     pthread_mutex_lock(&atom_lock);
     atom_write_locked(av, v);
     pthread_mutex_unlock(&atom_lock);
@@ -275,18 +319,23 @@ OVal omni_bv_swap(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     for (int64_t i = 2; i < argc; i++)
         args[i - 1] = argv[i];
     for (;;) {
-        pthread_mutex_lock(&atom_lock);
-        uint64_t g0 = g_atom_writes, t0 = tl_atom_writes;
-        pthread_mutex_unlock(&atom_lock);
+        uint64_t g0 = __atomic_load_n(&g_atom_writes, __ATOMIC_RELAXED), t0 = tl_atom_writes;
         OVal old = atom_load(a);
         args[0] = old;
         OVal nv = omni_apply(r, loc, f, n, args);
-        pthread_mutex_lock(&atom_lock);
-        bool mine = g_atom_writes - g0 == tl_atom_writes - t0;
-        bool ok = mine || atom_load(a) == old;
-        if (ok)
-            atom_write_locked(argv[0], nv);
-        pthread_mutex_unlock(&atom_lock);
+        bool ok;
+        if (omni_is_mt()) {
+            OVal stored = atom_admit(argv[0], nv);
+            bool mine = __atomic_load_n(&g_atom_writes, __ATOMIC_RELAXED) - g0 == tl_atom_writes - t0;
+            ok = atom_cas_mt(a, mine ? __atomic_load_n(&a->val, __ATOMIC_ACQUIRE) : old, stored);
+        } else {
+            pthread_mutex_lock(&atom_lock);
+            bool mine = __atomic_load_n(&g_atom_writes, __ATOMIC_RELAXED) - g0 == tl_atom_writes - t0;
+            ok = mine || atom_load(a) == old;
+            if (ok)
+                atom_write_locked(argv[0], nv);
+            pthread_mutex_unlock(&atom_lock);
+        }
         if (ok)
             return nv;
     }

@@ -77,6 +77,11 @@ void omni_set_interrupt_poll(bool (*fn)(void))
     interrupt_poll = fn;
 }
 
+bool omni_take_interrupt(void)
+{
+    return interrupt_poll && interrupt_poll();
+}
+
 /* Waits until fd 0 can be read (or fails: the read reports why).  A signal
  * ends poll's wait with EINTR; if it was an interrupt the embedder had
  * pending, the wait ends with the runtime error "interrupted" — raised from

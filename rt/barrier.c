@@ -120,7 +120,7 @@ static void consider(Scan *s, OVal v)
     if (!omni_is_ref(v) || s->over)
         return;
     Region *r = omni_region_of(v);
-    if (!r || r->immortal || r->pinned || omni_region_outlives(r, s->to))
+    if (!r || r->immortal || __atomic_load_n(&r->pinned, __ATOMIC_RELAXED) || omni_region_outlives(r, s->to))
         return; /* a root: outside the source set (a pinned region lives to the end) */
     if (!seen_add(s, v))
         return;
@@ -155,8 +155,11 @@ static void visit_slot(OVal *slot, void *ctx) { consider(ctx, *slot); }
 static bool prefer_retain(const Scan *s)
 {
     uint64_t held = 0;
-    for (size_t i = 0; i < s->nregs; i++)
+    for (size_t i = 0; i < s->nregs; i++) {
+        if (omni_is_mt() && !omni_region_mine(s->regs[i]))
+            return true; /* another thread's region: its size is its owner's to read */
         held += omni_region_bytes_total(s->regs[i]);
+    }
     return held <= (uint64_t)REPAIR_RETAIN_RATIO * REPAIR_OBJ_BYTES * s->nobj + OMNI_SLOT_SIZE;
 }
 
@@ -225,7 +228,8 @@ static OVal repair(OVal v, Region *to, OVal *slot)
                 omni_rs_count_slot(to, slot, r);
             else
                 omni_rs_hold(to, r);
-            r->escape_repair_count++;
+            if (!omni_is_mt() || omni_region_mine(r))
+                r->escape_repair_count++;
         }
         g_rep_retain++;
     } else if (slot && to->immortal && !omni_rs_is_accumulator(to, slot)) {
@@ -256,11 +260,23 @@ void omni_barrier_counters(uint64_t *retained, uint64_t *copied, uint64_t *store
     *store_regions = g_rep_store_region;
 }
 
+/* Threads (docs/REGION_THREADING_MODEL.md): a repair is made in a region
+ * of the calling thread.  When the owner's region belongs to another
+ * thread, the value is made to live as long as the calling thread's global
+ * region instead (immortal: at least as long as any owner), and the edge
+ * is counted there. */
+static Region *repair_target(Region *to)
+{
+    if (__builtin_expect(omni_is_mt(), 0) && !omni_region_mine(to))
+        return omni_region_global();
+    return to;
+}
+
 void omni_store_repair(OVal owner, OVal *slot, OVal v, Region *vr, Region *owner_r)
 {
     (void)vr;
     Region *to = owner_r ? owner_r : omni_rs_owner_region(owner);
-    *slot = repair(v, to, slot);
+    *slot = repair(v, repair_target(to), slot);
 }
 
 /* omni_store when counted edges exist and the slot held a pointer: the
@@ -270,12 +286,23 @@ void omni_store_counted(OVal owner, OVal *slot, OVal v)
 {
     Region *o = omni_rs_owner_region(owner);
     Region *old[8];
+    if (__builtin_expect(omni_is_mt(), 0) && !omni_region_mine(o)) {
+        /* another thread's object: its counted edges are its owner's
+         * (they stay counted until the object's region dies) */
+        Region *vr = omni_region_of(v);
+        Region *or = owner ? omni_region_of(owner) : NULL;
+        if (omni_is_ref(v) && vr && !vr->immortal && !omni_region_outlives_inline(vr, or))
+            *slot = repair(v, omni_region_global(), slot);
+        else
+            *slot = v;
+        return;
+    }
     int n = omni_rs_detach(o, slot, old, 8);
     Region *vr = omni_region_of(v);
     if (omni_is_ref(v) && vr && !vr->immortal) {
         Region *or = owner ? omni_region_of(owner) : NULL;
         if (!omni_region_outlives_inline(vr, or))
-            *slot = repair(v, or ? or : o, slot);
+            *slot = repair(v, repair_target(or ? or : o), slot);
         else
             *slot = v;
     } else {
@@ -290,5 +317,5 @@ void omni_store_counted(OVal owner, OVal *slot, OVal v)
  * not outlive r.  An initialising store is a store: the same repair. */
 OVal omni_admit_slow(Region *r, OVal v)
 {
-    return repair(v, r ? r : omni_region_global(), NULL);
+    return repair(v, repair_target(r ? r : omni_region_global()), NULL);
 }

@@ -24,7 +24,7 @@ static void *dict_mem(Region *r, size_t n)
 static Region *dict_region(OVal d)
 {
     Region *r = omni_region_of(d);
-    return r ? r : omni_region_global();
+    return omni_region_for_alloc(r ? r : omni_region_global());
 }
 
 static int64_t index_size(int64_t cap)
@@ -115,7 +115,7 @@ static void dict_grow(OVal dv)
         if (old[i].key == OMNI_UNBOUND)
             continue;
         d->entries[n] = old[i];
-        if (omni_rs_slots_live) { /* counted edges are keyed by slot */
+        if (__atomic_load_n(&omni_rs_slots_live, __ATOMIC_RELAXED)) { /* counted edges are keyed by slot */
             omni_rs_move(dict_region(dv), &old[i].key, &d->entries[n].key, 1);
             omni_rs_move(dict_region(dv), &old[i].val, &d->entries[n].val, 1);
         }

@@ -102,6 +102,8 @@ bool omni_equal(OVal a, OVal b)
         case OT_CLOSURE:
         case OT_ATOM:
         case OT_BOX:
+        case OT_THREAD:
+        case OT_CHAN:
         case OT__COUNT:
             return false; /* identity, and a != b */
         }
@@ -161,6 +163,8 @@ uint64_t omni_hash(OVal v)
         }
         case OT_ATOM:
         case OT_BOX:
+        case OT_THREAD:
+        case OT_CHAN:
         case OT__COUNT:
             return mix(h ^ t);
         }

@@ -108,6 +108,7 @@ int omni_try_catch(Region *r, void (*fn)(void *), void *arg, OmniCaught *out)
     out->message = 0;
     out->irritants = OMNI_NIL;
     out->text[0] = 0;
+    out->loc = NULL;
     return try_frame(fn, arg, out);
 }
 
@@ -288,6 +289,7 @@ void omni_error_report(const OmniLoc *loc, const char *msg)
 {
     if (tl_try && tl_try->caught) { /* a `try` catches it: recorded, nothing printed */
         snprintf(tl_try->caught->text, sizeof tl_try->caught->text, "%s", msg);
+        tl_try->caught->loc = loc;
         return;
     }
     FILE *err = g_err_stream ? g_err_stream : stderr;

@@ -48,12 +48,13 @@ void omni_array_push(OVal av, OVal v)
         Region *r = omni_region_of(av);
         if (!r)
             r = omni_region_global(); /* a static array grows in the global region */
+        Region *ar = omni_region_for_alloc(r); /* another thread's array: in ours */
         int64_t cap = a->cap ? a->cap * 2 : 4;
-        OVal *items = omni_region_alloc_inline(r, (size_t)cap * sizeof(OVal));
+        OVal *items = omni_region_alloc_inline(ar, (size_t)cap * sizeof(OVal));
         /* Moving the array's own elements makes no new edge: no barrier. */
         if (a->len)
             memcpy(items, a->items, (size_t)a->len * sizeof(OVal));
-        if (omni_rs_slots_live) /* counted edges are keyed by slot */
+        if (ar == r && __atomic_load_n(&omni_rs_slots_live, __ATOMIC_RELAXED)) /* counted edges are keyed by slot */
             omni_rs_move(r, a->items, items, a->len);
         a->items = items;
         a->cap = cap;

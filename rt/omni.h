@@ -101,6 +101,12 @@ typedef struct OAtom   { OHdr h; OVal val; } OAtom;
 typedef struct OBox    { OHdr h; OVal val; } OBox;   /* a captured variable that is assigned */
 /* A caught error (`try`, rt/b_error.c): immutable once made. */
 typedef struct OError  { OHdr h; OVal message, irritants; } OError; /* a String, a list */
+/* A thread handle and a channel (rt/thread.c): the object is a handle on
+ * a core outside every region, shared by identity between threads. */
+typedef struct OmniThreadCore OmniThreadCore;
+typedef struct OmniChanCore OmniChanCore;
+typedef struct OThread { OHdr h; OmniThreadCore *core; } OThread;
+typedef struct OChan   { OHdr h; OmniChanCore *core; } OChan;
 
 /* Generic entry of a function value: C calling convention, any argument
  * count.  Checks arity (error at `loc`), builds the rest list, and calls the
@@ -373,6 +379,10 @@ typedef struct OmniTypeMeta {
      * fields_n OVal words at byte offset fields_off; -1: only `trace` knows
      * (variable or out-of-line fields).  A test checks it against trace. */
     int16_t fields_off, fields_n;
+    /* Shared between threads by identity (atoms, channels, thread
+     * handles): a copy made while threads run keeps the object itself
+     * (rt/transmigrate.c, docs/REGION_THREADING_MODEL.md). */
+    bool by_identity;
 } OmniTypeMeta;
 extern const OmniTypeMeta omni_types[OT__COUNT];
 

@@ -305,6 +305,12 @@ void omni_buf_value(OmniBuf *b, OVal v, bool w)
         omni_buf_value(b, OMNI_PTR(OAtom, v)->val, w);
         omni_buf_putc(b, '>');
         return;
+    case OT_THREAD:
+        omni_buf_printf(b, "#<thread %lld>", (long long)omni_thread_id(v));
+        return;
+    case OT_CHAN:
+        omni_buf_puts(b, "#<chan>", 7);
+        return;
     case OT_BOX:
         omni_buf_puts(b, "#<box ", 6);
         omni_buf_value(b, OMNI_PTR(OBox, v)->val, w);

@@ -841,11 +841,66 @@ void omni_region_init(void)
     g_global = make_immortal("global");
 }
 
+/* ---- threads (docs/REGION_THREADING_MODEL.md) ------------------------------------
+ * The program thread allocates its never-reclaimed data in the global
+ * region; a thread started by `thread` has a global region of its own
+ * (immortal too), so that no thread ever bump-allocates in a region
+ * another thread allocates in.  Once a second thread exists, omni_mt is
+ * set and never cleared: the runtime's slow paths then follow the rules of
+ * the threading model (a repair aimed at another thread's region goes to
+ * the calling thread's global region, overwrites release nothing, copies
+ * remap through a side table instead of the source objects' headers). */
+uint32_t omni_mt;
+static _Thread_local Region *tl_global;  /* a started thread's global region */
+static _Thread_local bool tl_worker;     /* started by `thread` */
+
 Region *omni_region_global(void)
 {
+    if (__builtin_expect(tl_global != NULL, 0))
+        return tl_global;
     if (!g_global)
         omni_region_init();
     return g_global;
+}
+
+void omni_region_thread_begin(const char *name)
+{
+    if (!g_global)
+        omni_region_init();
+    tl_worker = true;
+    tl_global = make_immortal(name);
+}
+
+void omni_region_set_mt(void)
+{
+    __atomic_store_n(&omni_mt, 1, __ATOMIC_SEQ_CST);
+}
+
+bool omni_region_mine(const Region *r)
+{
+    if (!r || r == g_global || r == g_static)
+        return !tl_worker; /* the program thread's */
+    return r->home->owner == omni_thread_key();
+}
+
+void omni_region_share(Region *r)
+{
+    check_live(r, "region_share");
+    __atomic_add_fetch(&r->shared_rc, 1, __ATOMIC_SEQ_CST);
+}
+
+void omni_region_unshare(Region *r)
+{
+    check_live(r, "region_unshare");
+    __atomic_sub_fetch(&r->shared_rc, 1, __ATOMIC_SEQ_CST);
+    omni_region_maybe_reclaim(r);
+}
+
+void omni_region_drain_mine(void)
+{
+    OmniRegionPool *h = tl_pool;
+    if (h && __atomic_load_n(&h->remote, __ATOMIC_ACQUIRE))
+        drain_remote(h);
 }
 
 void *omni_static_alloc(size_t n)

@@ -353,6 +353,34 @@ uintptr_t omni_region_owner(const Region *r);
 /* Regions its thread made since r was made (retention diagnostics). */
 uint64_t omni_region_age(const Region *r);
 
+/* Threads (docs/REGION_THREADING_MODEL.md).  omni_mt: set once a thread
+ * was started (never cleared). */
+extern uint32_t omni_mt;
+static inline bool omni_is_mt(void) { return __atomic_load_n(&omni_mt, __ATOMIC_RELAXED) != 0; }
+void omni_region_set_mt(void);
+/* Called first thing by a thread `thread` started: it gets its own
+ * immortal global region (omni_region_global answers it from then on). */
+void omni_region_thread_begin(const char *name);
+/* Does the calling thread own r (the program thread owns the global and
+ * static regions)?  Only the owner allocates in a region. */
+bool omni_region_mine(const Region *r);
+/* A reference on r for another thread (atomic shared_rc), taken while r is
+ * alive for the caller; the other thread drops it with unshare. */
+void omni_region_share(Region *r);
+void omni_region_unshare(Region *r);
+/* Where the runtime allocates memory that belongs to an object of r (an
+ * array's grown items, a dict's entries): r, unless r is another thread's
+ * region, in which case the calling thread's global region (immortal, so
+ * it outlives r).  Only a region's owner allocates in it. */
+static inline Region *omni_region_for_alloc(Region *r)
+{
+    if (__builtin_expect(omni_is_mt(), 0) && !omni_region_mine(r))
+        return omni_region_global();
+    return r;
+}
+/* Recycles the dead regions other threads handed back to this thread. */
+void omni_region_drain_mine(void);
+
 /* Error unwinding (omni_try): the newest region id of this thread, and
  * exiting every scope region of this thread made after such a mark. */
 uint64_t omni_region_mark(void);
@@ -442,7 +470,7 @@ void omni_rs_region_dies(Region *r);
 void omni_rs_note_load_slow(OVal v);
 static inline void omni_rs_note_load(OVal v)
 {
-    if (omni_is_ref(v) && __builtin_expect(omni_rs_slots_live != 0, 0))
+    if (omni_is_ref(v) && __builtin_expect(__atomic_load_n(&omni_rs_slots_live, __ATOMIC_RELAXED) != 0, 0))
         omni_rs_note_load_slow(v);
 }
 void omni_barrier_counters(uint64_t *retained, uint64_t *copied, uint64_t *store_regions);

@@ -115,7 +115,7 @@ static void drain(void)
     tl_draining = true;
     while (tl_nrel) {
         Region *r = tl_rel[--tl_nrel];
-        g_released++;
+        __atomic_add_fetch(&g_released, 1, __ATOMIC_RELAXED);
         omni_region_release(r); /* may reclaim r: omni_rs_region_dies enqueues more */
     }
     if (tl_rel != tl_small) {
@@ -166,9 +166,10 @@ void omni_rs_count_slot(Region *owner, OVal *slot, Region *r)
 {
     omni_region_retain(r);
     slots_insert(rs_of(owner), slot, r);
-    r->rs_slot_refs++;
-    omni_rs_slots_live++;
-    g_counted++;
+    /* relaxed atomics: statistics and a gate, also changed by other threads */
+    __atomic_add_fetch(&r->rs_slot_refs, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&omni_rs_slots_live, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&g_counted, 1, __ATOMIC_RELAXED);
 }
 
 int omni_rs_detach(Region *owner, OVal *slot, Region **out, int max)
@@ -185,8 +186,8 @@ int omni_rs_detach(Region *owner, OVal *slot, Region **out, int max)
         rs->slots[i].slot = TOMB;
         rs->tombs++;
         rs->n--;
-        r->rs_slot_refs--;
-        omni_rs_slots_live--;
+        __atomic_sub_fetch(&r->rs_slot_refs, 1, __ATOMIC_RELAXED);
+        __atomic_sub_fetch(&omni_rs_slots_live, 1, __ATOMIC_RELAXED);
         if (n < max) {
             out[n++] = r;
         } else { /* more regions than the caller has room for: keep them */
@@ -244,7 +245,10 @@ bool omni_rs_is_accumulator(Region *owner, OVal *slot)
 
 void omni_rs_drop(Region *owner, OVal *slot, Region **rs, int n)
 {
-    bool borrowed = false;
+    /* Threads: another thread may have loaded the old value without a
+     * note (docs/REGION_THREADING_MODEL.md): every detached edge is kept,
+     * as if borrowed. */
+    bool borrowed = omni_is_mt();
     for (int i = 0; i < n; i++)
         borrowed |= rs[i]->borrowed != 0;
     if (borrowed && slot)
@@ -252,7 +256,7 @@ void omni_rs_drop(Region *owner, OVal *slot, Region **rs, int n)
     for (int i = 0; i < n; i++) {
         if (borrowed) {
             omni_rs_hold(owner, rs[i]);
-            g_held++;
+            __atomic_add_fetch(&g_held, 1, __ATOMIC_RELAXED);
         }
         enqueue_release(rs[i]);
     }
@@ -315,8 +319,8 @@ void omni_rs_hold(Region *owner, Region *r)
 {
     if (!r || r == owner || r->immortal)
         return;
-    if (owner->immortal)
-        r->pinned = 1; /* never released: a barrier's walk may stop at it */
+    if (owner->immortal) /* never released: a barrier's walk may stop at it */
+        __atomic_store_n(&r->pinned, 1, __ATOMIC_RELAXED);
     OmniRemembered *rs = rs_of(owner);
     if (2 * (size_t)(rs->hn + 1) > rs->hcap) {
         RsHold *old = rs->holds;
@@ -360,8 +364,8 @@ void omni_rs_region_dies(Region *r)
     for (uint32_t i = 0; i < rs->cap; i++) {
         if (!rs->slots[i].slot || rs->slots[i].slot == TOMB)
             continue;
-        rs->slots[i].r->rs_slot_refs--;
-        omni_rs_slots_live--;
+        __atomic_sub_fetch(&rs->slots[i].r->rs_slot_refs, 1, __ATOMIC_RELAXED);
+        __atomic_sub_fetch(&omni_rs_slots_live, 1, __ATOMIC_RELAXED);
         enqueue_release(rs->slots[i].r);
     }
     for (uint32_t i = 0; i < rs->hcap; i++)
@@ -376,6 +380,8 @@ void omni_rs_region_dies(Region *r)
 
 void omni_rs_note_load_slow(OVal v)
 {
+    if (omni_is_mt())
+        return; /* nothing detached is released any more (omni_rs_drop) */
     Region *r = omni_region_of(v);
     if (r && r->rs_slot_refs)
         r->borrowed = 1;

@@ -116,6 +116,7 @@ typedef struct OmniCaught {
     OVal message;      /* an `error` call's message, living in r or older; 0: use text */
     OVal irritants;    /* an `error` call's irritants, a list living in r; () otherwise */
     char text[1024];   /* the message as it would have been printed */
+    const OmniLoc *loc; /* where it was raised (NULL: unknown) */
 } OmniCaught;
 /* Runs fn(arg) in a catching frame: returns 0 when it returned, 1 when an
  * error was raised inside (recorded in *out, not printed; the regions made
@@ -127,6 +128,18 @@ _Noreturn void omni_raise_irritants(const OmniLoc *loc, const char *text, int64_
 /* A new error value in r (rt/b_error.c); the fields must already live as
  * long as r (it is made by the runtime, not through admission). */
 OVal omni_error_new(Region *r, OVal message, OVal irritants);
+
+/* ---- threads (rt/thread.c, rt/stack.c) ---- */
+/* A thread with the program's execution environment (big stack, guard,
+ * stack-overflow errors) running fn(arg); joined once. */
+typedef struct OmniBigThread OmniBigThread;
+OmniBigThread *omni_big_thread_start(int (*fn)(void *), void *arg);
+int omni_big_thread_join(OmniBigThread *t);
+/* The number `thread` gave a thread handle (printing). */
+int64_t omni_thread_id(OVal t);
+/* True once when the embedder has an interrupt pending for the program
+ * thread (Ctrl-C in the REPL): the caller raises "interrupted". */
+bool omni_take_interrupt(void);
 
 /* ---- built-in function values (rt/builtins.c) ---- */
 /* Installs one global function value per non-hidden built-in. */

@@ -36,6 +36,7 @@
  * touches all of it before the error, so bigger is not free. */
 #define BIG_STACK_SIZE   ((size_t)1 << 30)   /* reserved, not committed */
 #define BIG_STACK_MIN    ((size_t)64 << 20)  /* smallest fallback if 4 GiB cannot be mapped */
+#define WORKER_STACK_SIZE ((size_t)256 << 20) /* a thread started by `thread` */
 #define GUARD_SIZE       ((size_t)16 << 20)  /* larger than any frame we make */
 /* Deferred faults open the guard from its top, DEFER_STEP at a time (more
  * than any runtime C path needs below the point it faulted at); the lowest
@@ -327,11 +328,10 @@ static void *big_thread(void *p)
     return NULL;
 }
 
-int omni_run_with_big_stack(int (*fn)(void *), void *arg)
+/* Maps a stack of up to `size` bytes with its guard and starts fn(arg) on
+ * it, in a thread that runs big_thread (j must stay valid until joined). */
+static void big_start(BigJob *j, size_t size, pthread_t *th, char **base_out, size_t *size_out)
 {
-    if (tl_on_big_stack)
-        return fn(arg); /* already on one */
-    size_t size = BIG_STACK_SIZE;
     char *base = MAP_FAILED;
     for (; size >= BIG_STACK_MIN; size /= 2) {
         base = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -343,27 +343,74 @@ int omni_run_with_big_stack(int (*fn)(void *), void *arg)
         omni_internal_error("cannot map a stack for the program");
     if (mprotect(base, GUARD_SIZE, PROT_NONE) != 0)
         omni_internal_error("cannot protect the stack guard");
-
-    BigJob job = { .fn = fn, .arg = arg,
-                   .guard_lo = (uintptr_t)base, .guard_hi = (uintptr_t)base + GUARD_SIZE };
-    elf_ranges(&job);
+    j->guard_lo = (uintptr_t)base;
+    j->guard_hi = (uintptr_t)base + GUARD_SIZE;
+    elf_ranges(j);
     pthread_attr_t attr;
-    pthread_t th;
     pthread_attr_init(&attr);
     pthread_attr_setstack(&attr, base + GUARD_SIZE, size - GUARD_SIZE);
-    int rc = pthread_create(&th, &attr, big_thread, &job);
+    int rc = pthread_create(th, &attr, big_thread, j);
     pthread_attr_destroy(&attr);
     if (rc != 0)
-        omni_internal_error("cannot start the program thread");
-    pthread_join(th, NULL);
-    free(job.elf);
+        omni_internal_error("cannot start a thread");
+    *base_out = base;
+    *size_out = size;
+}
+
+static void big_unmap(char *base, size_t size)
+{
 #ifdef OMNI_SANITIZE
     /* An overflow unwound past frames ASan could not unpoison (it skips
      * stacks this big); clear their shadow before the range is reused. */
     __asan_unpoison_memory_region(base, size);
 #endif
     munmap(base, size);
+}
+
+int omni_run_with_big_stack(int (*fn)(void *), void *arg)
+{
+    if (tl_on_big_stack)
+        return fn(arg); /* already on one */
+    BigJob job = { .fn = fn, .arg = arg };
+    pthread_t th;
+    char *base;
+    size_t size;
+    big_start(&job, BIG_STACK_SIZE, &th, &base, &size);
+    pthread_join(th, NULL);
+    free(job.elf);
+    big_unmap(base, size);
     if (job.raised)
         omni_error_unwind(); /* already reported: continue in this thread's omni_try */
     return job.result;
+}
+
+/* Threads of the language (rt/thread.c): the same environment (big stack,
+ * guard, alternate signal stack, stack-overflow errors), started and
+ * joined separately. */
+struct OmniBigThread {
+    BigJob job;
+    pthread_t th;
+    char *base;
+    size_t size;
+};
+
+OmniBigThread *omni_big_thread_start(int (*fn)(void *), void *arg)
+{
+    OmniBigThread *t = calloc(1, sizeof *t);
+    if (!t)
+        omni_internal_error("out of memory (thread)");
+    t->job.fn = fn;
+    t->job.arg = arg;
+    big_start(&t->job, WORKER_STACK_SIZE, &t->th, &t->base, &t->size);
+    return t;
+}
+
+int omni_big_thread_join(OmniBigThread *t)
+{
+    pthread_join(t->th, NULL);
+    int result = t->job.raised ? -1 : t->job.result;
+    free(t->job.elf);
+    big_unmap(t->base, t->size);
+    free(t);
+    return result;
 }

@@ -24,8 +24,16 @@
  *       after it, nothing reachable from the copy can die before `to`.
  * Pointers to objects outside the source set (older regions, static data,
  * immortal regions) are roots: kept as they are, never visited, never
- * rewritten.  Immediates are values.  The source objects must belong to
- * the calling thread (their headers are written during the copy).
+ * rewritten.  Immediates are values.
+ *
+ * Threads (docs/REGION_THREADING_MODEL.md).  Once a second thread exists
+ * (omni_mt), another thread may be reading any object a copy reads, so
+ * the remap no longer lives in the source objects: it is a side table (an
+ * open-addressing map from source to copy, on the C stack while small) and
+ * the sources are never written.  And an object whose type is shared by
+ * identity (an atom, a channel, a thread handle: `by_identity` in the
+ * registry) is never copied: it is a root, and `to` holds its region, so
+ * every thread that reaches it reaches the same object.
  */
 #include "rt_core.h"
 
@@ -81,9 +89,18 @@ typedef struct TmBlock {
 #define TM_MAX_BLOCK (1u << 17)
 #define TM_MAX_SEEN 8
 
+/* The side table of a copy made while threads run: source -> copy. */
+typedef struct TmSide {
+    OVal key, copy;
+} TmSide;
+#define TM_SIDE_FIRST 256
+
 typedef struct Tm {
     Region *from, *to;
     bool into;                 /* source set: every region that does not outlive `to` */
+    bool side;                 /* omni_mt: remap in `map`, sources never written */
+    TmSide *map;               /* side table (power-of-two capacity) */
+    size_t mapcap, mapn;
     bool hold_roots;           /* `from` counts edges (remember.c): so must `to` */
     TmBlock *last;             /* block being appended to */
     uint64_t hits, fields;
@@ -119,13 +136,57 @@ static void charge(Tm *t, Region *r)
     r->escape_repair_count++;
 }
 
+static inline size_t side_hash(OVal v) { return (size_t)((v >> 3) * 0x9E3779B97F4A7C15ull); }
+
+static OVal side_get(const Tm *t, OVal v)
+{
+    size_t mask = t->mapcap - 1;
+    for (size_t i = side_hash(v) & mask; t->map[i].key; i = (i + 1) & mask)
+        if (t->map[i].key == v)
+            return t->map[i].copy;
+    return 0;
+}
+
+static void side_put(Tm *t, OVal v, OVal copy)
+{
+    if (2 * (t->mapn + 1) > t->mapcap) {
+        TmSide *old = t->map;
+        size_t oldcap = t->mapcap;
+        t->mapcap = oldcap * 4;
+        t->map = calloc(t->mapcap, sizeof *t->map);
+        if (!t->map)
+            omni_internal_error("out of memory (transmigration table)");
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].key) {
+                size_t mask = t->mapcap - 1, j = side_hash(old[i].key) & mask;
+                while (t->map[j].key)
+                    j = (j + 1) & mask;
+                t->map[j] = old[i];
+            }
+        if (oldcap != TM_SIDE_FIRST)
+            free(old);
+    }
+    size_t mask = t->mapcap - 1, i = side_hash(v) & mask;
+    while (t->map[i].key)
+        i = (i + 1) & mask;
+    t->map[i].key = v;
+    t->map[i].copy = copy;
+    t->mapn++;
+}
+
 /* The destination of pointer v: v itself for a root, else its one copy,
  * made (and logged, so it will be traced) on first sight. */
 static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
 {
     uint64_t hw = hdr_word(v);
     bool pair = omni_is_pair(v);
-    if (pair ? is_pair_forward(hw) : is_forward(hw)) {
+    if (__builtin_expect(t->side, 0)) {
+        OVal c = side_get(t, v);
+        if (c) {
+            t->hits++;
+            return c;
+        }
+    } else if (pair ? is_pair_forward(hw) : is_forward(hw)) {
         t->hits++;
         return copy_of(v, hw);
     }
@@ -133,13 +194,21 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
      * immortal static region, a root by the region test below */
     if (!pair && ((uint32_t)(hw >> 32) & OHF_STATIC))
         return v;
+    if (__builtin_expect(t->side, 0) && !pair && omni_types[(uint32_t)hw].by_identity) {
+        /* shared by identity: never copied; `to` keeps it alive */
+        Region *ir = omni_region_of_inline(v);
+        if (ir && !omni_region_outlives_inline(ir, t->to))
+            omni_rs_hold(t->to, ir);
+        return v;
+    }
     const OmniChunk *c = (const OmniChunk *)((uintptr_t)v & OMNI_CHUNK_MASK);
     Region *r;
     if (c == t->src_chunk) {
         r = t->src_region; /* same arena chunk as the last source: same region */
     } else {
         r = *(Region *const *)((uintptr_t)v & c->mask);
-        if (r != t->from && (!t->into || !r || r->pinned || omni_region_outlives_inline(r, t->to))) {
+        if (r != t->from && (!t->into || !r || __atomic_load_n(&r->pinned, __ATOMIC_RELAXED) ||
+                             omni_region_outlives_inline(r, t->to))) {
             /* a root.  When `from` (about to die) counted edges, a root
              * may live only by such a count: the copy in `to` holds it. */
             if (__builtin_expect(t->hold_roots, 0) && r && !omni_region_outlives_inline(r, t->to))
@@ -168,6 +237,12 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
     e->src = (uint64_t *)(uintptr_t)(v & ~(OVal)7);
     e->hdr = hw;
     e->copy = copy;
+    if (__builtin_expect(t->side, 0)) {
+        side_put(t, v, copy);
+        if (t->into && omni_region_mine(r))
+            charge(t, r); /* another thread's counters are its own */
+        return copy;
+    }
     *(uint64_t *)(uintptr_t)(v & ~(OVal)7) = pair ? (uint64_t)copy - OMNI_PAIR_TAG + PAIR_MARK_TAG
                                                    : (uint64_t)copy;
     if (t->into)
@@ -197,6 +272,14 @@ static OVal run(Tm *t, OVal v)
     first.b.n = 0;
     first.b.cap = TM_FIRST_ENTRIES;
     t->last = &first.b;
+    TmSide map0[TM_SIDE_FIRST];
+    t->side = omni_is_mt();
+    if (t->side) {
+        memset(map0, 0, sizeof map0);
+        t->map = map0;
+        t->mapcap = TM_SIDE_FIRST;
+        t->mapn = 0;
+    }
     OVal root = forward(t, v);
     /* The log is the worklist: each copy (its source's header points to
      * it) has its fields rewritten in order, which appends more.  A type
@@ -231,18 +314,22 @@ static OVal run(Tm *t, OVal v)
                 m->trace(c, visit, t);
             }
         }
-    /* Every source object gets its first word back. */
+    /* Every source object gets its first word back (side table: never
+     * written). */
     size_t n = 0;
     for (TmBlock *b = &first.b, *next; b; b = next) {
-        for (size_t i = 0; i < b->n; i++)
-            *b->e[i].src = b->e[i].hdr;
+        if (!t->side)
+            for (size_t i = 0; i < b->n; i++)
+                *b->e[i].src = b->e[i].hdr;
         n += b->n;
         next = b->next;
         if (b != &first.b)
             free(b);
     }
+    if (t->side && t->map != map0)
+        free(t->map);
     t->fields += fields;
-    if (n && t->from)
+    if (n && t->from && omni_region_mine(t->from))
         t->from->escape_repair_count++;
     __atomic_add_fetch(&g_calls, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&g_cloned, n, __ATOMIC_RELAXED);

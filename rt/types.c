@@ -144,6 +144,14 @@ static void trace_ERROR(OVal v, void (*visit)(OVal *, void *), void *ctx)
     visit(&OMNI_PTR(OError, v)->irritants, ctx);
 }
 
+/* ---- Thread, Chan: a handle on a core outside the regions (rt/thread.c) ---- */
+static size_t size_THREAD(OVal v) { (void)v; return sizeof(OThread); }
+static OVal clone_THREAD(Region *to, OVal v) { return OMNI_VAL(copy_obj(to, v, sizeof(OThread))); }
+#define trace_THREAD no_trace
+static size_t size_CHAN(OVal v) { (void)v; return sizeof(OChan); }
+static OVal clone_CHAN(Region *to, OVal v) { return OMNI_VAL(copy_obj(to, v, sizeof(OChan))); }
+#define trace_CHAN no_trace
+
 /* Trace shapes (offset, count of OVal fields; -1: variable, ask trace). */
 #define FIELDS_PAIR    offsetof(OPair, car), 2
 #define FIELDS_FLOAT   0, 0
@@ -155,13 +163,29 @@ static void trace_ERROR(OVal v, void (*visit)(OVal *, void *), void *ctx)
 #define FIELDS_ATOM    offsetof(OAtom, val), 1
 #define FIELDS_BOX     offsetof(OBox, val), 1
 #define FIELDS_ERROR   offsetof(OError, message), 2
+#define FIELDS_THREAD  0, 0
+#define FIELDS_CHAN    0, 0
+
+/* Shared by identity between threads (docs/REGION_THREADING_MODEL.md). */
+#define BYID_PAIR false
+#define BYID_FLOAT false
+#define BYID_STRING false
+#define BYID_SYMBOL false
+#define BYID_ARRAY false
+#define BYID_DICT false
+#define BYID_CLOSURE false
+#define BYID_ATOM true
+#define BYID_BOX false
+#define BYID_ERROR false
+#define BYID_THREAD true
+#define BYID_CHAN true
 
 /* Derived from types.def: a new row without its size_/clone_/trace_
  * functions does not compile, so every type has complete metadata. */
 const OmniTypeMeta omni_types[OT__COUNT] = {
 #define OMNI_TYPE(id, tname, cstruct) \
     [OT_##id] = { tname, sizeof(cstruct), size_##id, clone_##id, trace_##id, meta_equal, meta_hash, meta_print, \
-                  FIELDS_##id },
+                  FIELDS_##id, BYID_##id },
 #include "types.def"
 #undef OMNI_TYPE
 };

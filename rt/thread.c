@@ -1,0 +1,330 @@
+/* thread.c — threads and channels of the language: (thread f), join,
+ * (chan), (chan n), send, recv, close!, thread?, chan?.
+ *
+ * Ownership (docs/REGION_THREADING_MODEL.md).  A region has one owner
+ * thread, the only one that allocates in it.  A value handed to another
+ * thread — the function a thread runs (with what it captures), a message,
+ * a thread's result — is a hand-off, made in two copies through the one
+ * transmigration:
+ *   1. the sender copies the value into a fresh message region it owns
+ *      (every object of a region that can die is copied; objects shared by
+ *      identity — atoms, channels, thread handles — are kept and their
+ *      regions held by the message region), takes a reference on the
+ *      message region for the receiver (omni_region_share: the atomic
+ *      shared_rc) and ends its scope;
+ *   2. the receiver copies the message into a region of its own
+ *      (omni_transmigrate from the message region: only its objects are
+ *      copied, the regions it held are held by the receiver's region) and
+ *      drops the reference (omni_region_unshare).  The dead message region
+ *      goes back to its owner's pool through the pool's remote stack.
+ * So no mutable object is reachable from two threads through a hand-off:
+ * the receiver owns everything it received, except atoms, channels and
+ * thread handles, which all threads share by identity.
+ *
+ * The first `thread` sets omni_mt (region.c): from then on the runtime's
+ * slow paths follow the threading model's rules for objects another thread
+ * may reach (globals, atoms).
+ *
+ * A channel or thread handle is a small object in a region pointing to a
+ * core outside every region (malloc'd): mutex, condition variables, the
+ * queue of messages.  Cores live to the end of the process (a region is
+ * reclaimed without finalisers); a core is about 200 bytes.
+ */
+#include "b_common.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const OmniLoc thread_loc = { "<thread>", 0, 0, NULL, 0 };
+static const OmniLoc msg_loc = { "<message>", 0, 0, NULL, 0 };
+
+/* ---- hand-off -------------------------------------------------------------- */
+
+typedef struct Handoff {
+    Region *m;  /* the message region (shared_rc held for the receiver) */
+    OVal v;     /* the copy, in m (or an immediate, or an object that outlives every region) */
+} Handoff;
+
+/* Step 1, in the sending thread. */
+static Handoff handoff_out(OVal v)
+{
+    Handoff h = { NULL, v };
+    if (!omni_is_ref(v))
+        return h;
+    h.m = omni_region_new_at(NULL, &msg_loc);
+    h.v = omni_transmigrate_into(v, h.m);
+    omni_region_share(h.m);
+    omni_region_exit(h.m);
+    return h;
+}
+
+/* Step 2, in the receiving thread: the value in r. */
+static OVal handoff_in(Handoff h, Region *r)
+{
+    if (!h.m)
+        return h.v;
+    OVal v = omni_transmigrate(h.v, h.m, r);
+    omni_region_unshare(h.m);
+    omni_region_drain_mine();
+    return v;
+}
+
+/* Dropped without being received (a send on a closed channel). */
+static void handoff_drop(Handoff h)
+{
+    if (h.m)
+        omni_region_unshare(h.m);
+}
+
+/* ---- blocking waits -----------------------------------------------------------
+ * A wait on a condition variable wakes every 50 ms to see whether the REPL
+ * wants the program thread interrupted (Ctrl-C): the wait then ends with
+ * the runtime error "interrupted", raised with the mutex released. */
+static bool timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(cv, mu, &ts);
+    return omni_region_mine(NULL) && omni_take_interrupt();
+}
+
+/* ---- threads ------------------------------------------------------------------- */
+
+struct OmniThreadCore {
+    int64_t id;
+    char name[32];
+    OmniBigThread *bt;      /* NULL once joined */
+    Handoff in;             /* the function, handed to the thread */
+    Handoff out;            /* its result, handed to the joiner */
+    bool failed;            /* the function raised an error */
+    bool joined;
+    char error[1024];
+    const OmniLoc *error_loc;
+    pthread_mutex_t lock;   /* joined, bt: two threads may join at once */
+};
+
+static int64_t g_thread_ids;
+
+typedef struct CallJob {
+    Region *r;
+    OVal f, result;
+} CallJob;
+
+static void call_fn(void *p)
+{
+    CallJob *j = p;
+    j->result = omni_apply(j->r, &thread_loc, j->f, 0, NULL);
+}
+
+/* The body of a started thread, on its own big stack (stack.c). */
+static int thread_main(void *p)
+{
+    OmniThreadCore *c = p;
+    omni_region_thread_begin(c->name);
+    Region *r = omni_region_new_at(omni_region_global(), &thread_loc);
+    CallJob job = { r, handoff_in(c->in, r), OMNI_NOTHING };
+    c->in.m = NULL;
+    OmniCaught caught;
+    if (omni_try_catch(r, call_fn, &job, &caught)) {
+        c->failed = true;
+        snprintf(c->error, sizeof c->error, "%s", caught.text);
+        c->error_loc = caught.loc;
+    } else {
+        c->out = handoff_out(job.result);
+    }
+    omni_region_exit(r);
+    return 0;
+}
+
+OVal omni_b_thread(Region *r, const OmniLoc *loc, OVal f)
+{
+    omni_want_fn(loc, "thread", f);
+    if (!omni_is_mt())
+        omni_region_set_mt(); /* before the first copy made for another thread */
+    OmniThreadCore *c = calloc(1, sizeof *c);
+    if (!c)
+        omni_raise(loc, "thread: out of memory");
+    c->id = __atomic_add_fetch(&g_thread_ids, 1, __ATOMIC_RELAXED);
+    snprintf(c->name, sizeof c->name, "thread %lld", (long long)c->id);
+    pthread_mutex_init(&c->lock, NULL);
+    c->in = handoff_out(f);
+    c->bt = omni_big_thread_start(thread_main, c);
+    OThread *t = omni_region_alloc_inline(r, sizeof(OThread));
+    omni_hdr_init(t, OT_THREAD);
+    t->core = c;
+    return OMNI_VAL(t);
+}
+
+static OmniThreadCore *want_thread(const OmniLoc *loc, const char *who, OVal v)
+{
+    if (!omni_is_type(v, OT_THREAD))
+        omni_err_type(loc, who, "Thread", v);
+    return OMNI_PTR(OThread, v)->core;
+}
+
+OVal omni_b_join(Region *r, const OmniLoc *loc, OVal tv)
+{
+    OmniThreadCore *c = want_thread(loc, "join", tv);
+    pthread_mutex_lock(&c->lock);
+    if (c->joined) {
+        pthread_mutex_unlock(&c->lock);
+        omni_raise(loc, "join: thread %lld was already joined", (long long)c->id);
+    }
+    c->joined = true;
+    OmniBigThread *bt = c->bt;
+    c->bt = NULL;
+    pthread_mutex_unlock(&c->lock);
+    omni_big_thread_join(bt);
+    if (c->failed) {
+        const OmniLoc *el = c->error_loc;
+        if (el && el->file)
+            omni_raise(loc, "join: thread %lld failed: %s (at %s:%d:%d)", (long long)c->id, c->error,
+                       el->file, (int)el->line, (int)el->col);
+        omni_raise(loc, "join: thread %lld failed: %s", (long long)c->id, c->error);
+    }
+    OVal v = handoff_in(c->out, r);
+    c->out.m = NULL;
+    return v;
+}
+
+OVal omni_b_threadp(Region *r, const OmniLoc *loc, OVal v)
+{
+    (void)r, (void)loc;
+    return omni_bool(omni_is_type(v, OT_THREAD));
+}
+
+int64_t omni_thread_id(OVal t)
+{
+    return OMNI_PTR(OThread, t)->core->id;
+}
+
+/* ---- channels --------------------------------------------------------------------- */
+
+struct OmniChanCore {
+    pthread_mutex_t mu;
+    pthread_cond_t can_recv, can_send;
+    int64_t cap;            /* 0: unbuffered (a send waits until its message is received) */
+    Handoff *q;             /* ring buffer of max(cap, 1) messages */
+    int64_t head, n;
+    uint64_t sent, taken;   /* messages enqueued / dequeued so far */
+    bool closed;
+};
+
+OVal omni_bv_chan(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
+{
+    int64_t cap = 0;
+    if (argc > 0) {
+        if (!omni_is_fix(argv[0]) || omni_fixval(argv[0]) < 0)
+            omni_err_type(loc, "chan", "a capacity (an Int >= 0)", argv[0]);
+        cap = omni_fixval(argv[0]);
+        if (cap > ((int64_t)1 << 32))
+            omni_raise(loc, "chan: capacity %lld is too large", (long long)cap);
+    }
+    OmniChanCore *c = calloc(1, sizeof *c);
+    Handoff *q = calloc((size_t)(cap ? cap : 1), sizeof *q);
+    if (!c || !q) {
+        free(c);
+        free(q);
+        omni_raise(loc, "chan: out of memory");
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->can_recv, NULL);
+    pthread_cond_init(&c->can_send, NULL);
+    c->cap = cap;
+    c->q = q;
+    OChan *ch = omni_region_alloc_inline(r, sizeof(OChan));
+    omni_hdr_init(ch, OT_CHAN);
+    ch->core = c;
+    return OMNI_VAL(ch);
+}
+
+static OmniChanCore *want_chan(const OmniLoc *loc, const char *who, OVal v)
+{
+    if (!omni_is_type(v, OT_CHAN))
+        omni_err_type(loc, who, "Chan", v);
+    return OMNI_PTR(OChan, v)->core;
+}
+
+OVal omni_b_send(Region *r, const OmniLoc *loc, OVal cv, OVal v)
+{
+    (void)r;
+    OmniChanCore *c = want_chan(loc, "send", cv);
+    Handoff h = handoff_out(v);
+    int64_t room = c->cap ? c->cap : 1;
+    pthread_mutex_lock(&c->mu);
+    while (!c->closed && c->n >= room) {
+        if (timed_wait(&c->can_send, &c->mu)) {
+            pthread_mutex_unlock(&c->mu);
+            handoff_drop(h);
+            omni_raise(loc, "interrupted");
+        }
+    }
+    if (c->closed) {
+        pthread_mutex_unlock(&c->mu);
+        handoff_drop(h);
+        omni_raise(loc, "send: the channel is closed");
+    }
+    c->q[(c->head + c->n) % room] = h;
+    c->n++;
+    uint64_t mine = ++c->sent;
+    pthread_cond_signal(&c->can_recv);
+    /* unbuffered: the send completes when its message was received (or the
+     * channel closed: the message stays for a recv to drain) */
+    while (c->cap == 0 && c->taken < mine && !c->closed) {
+        if (timed_wait(&c->can_send, &c->mu)) {
+            pthread_mutex_unlock(&c->mu);
+            omni_raise(loc, "interrupted");
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return OMNI_NOTHING;
+}
+
+OVal omni_b_recv(Region *r, const OmniLoc *loc, OVal cv)
+{
+    OmniChanCore *c = want_chan(loc, "recv", cv);
+    int64_t room = c->cap ? c->cap : 1;
+    pthread_mutex_lock(&c->mu);
+    while (c->n == 0 && !c->closed) {
+        if (timed_wait(&c->can_recv, &c->mu)) {
+            pthread_mutex_unlock(&c->mu);
+            omni_raise(loc, "interrupted");
+        }
+    }
+    if (c->n == 0) { /* closed and drained */
+        pthread_mutex_unlock(&c->mu);
+        return OMNI_NOTHING;
+    }
+    Handoff h = c->q[c->head];
+    c->head = (c->head + 1) % room;
+    c->n--;
+    c->taken++;
+    pthread_cond_broadcast(&c->can_send);
+    pthread_mutex_unlock(&c->mu);
+    return handoff_in(h, r);
+}
+
+OVal omni_b_close(Region *r, const OmniLoc *loc, OVal cv)
+{
+    (void)r;
+    OmniChanCore *c = want_chan(loc, "close!", cv);
+    pthread_mutex_lock(&c->mu);
+    c->closed = true;
+    pthread_cond_broadcast(&c->can_recv);
+    pthread_cond_broadcast(&c->can_send);
+    pthread_mutex_unlock(&c->mu);
+    return OMNI_NOTHING;
+}
+
+OVal omni_b_chanp(Region *r, const OmniLoc *loc, OVal v)
+{
+    (void)r, (void)loc;
+    return omni_bool(omni_is_type(v, OT_CHAN));
+}
