@@ -164,6 +164,13 @@ static const PrimRow prim_rows[OMNI_BI__COUNT] = {
     ROW(file_existsp, PE_PURE, 0),        ROW(exit, PE_PURE, 0),
     ROW(error_message, PE_CAR, 0),        ROW(error_irritants, PE_CAR, 0),
     ROW(try, PE_CALLS, 0),
+    /* rt/thread.c: a hand-off copies its value (nothing of the caller is
+     * held by a handle or a message); thread, join and recv run or wait
+     * for other code: modelled as calls */
+    ROW(thread, PE_CALLS, 0),             ROW(join, PE_CALLS, 0),
+    ROW(chan, PE_FRESH, 0),               ROW(send, PE_STORE, 0),
+    ROW(recv, PE_CALLS, 0),               ROW(close, PE_STORE, 0),
+    ROW(threadp, PE_PURE, 0),             ROW(chanp, PE_PURE, 0),
     ROW(seq_len_eq, PE_PURE, 0),          ROW(seq_len_ge, PE_PURE, 0),
     ROW(pair_reserve, PE_CONS, 0),        ROW(pair_fill, PE_FILL, 0),
     ROW(car_known, PE_CAR, 0),            ROW(cdr_known, PE_CDR, 0),

@@ -261,12 +261,18 @@ static OVal atom_admit(OVal av, OVal v)
     return omni_admit_slow(ar, v);
 }
 
+/* Threads: the last value this thread wrote into an atom (swap! below). */
+static _Thread_local OAtom *tl_last_atom;
+static _Thread_local OVal tl_last_val;
+
 /* Threads: one compare-and-swap of the atom's cell. */
 static bool atom_cas_mt(OAtom *a, OVal expected, OVal nv)
 {
     if (!__atomic_compare_exchange_n(&a->val, &expected, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return false;
     atom_count_write();
+    tl_last_atom = a;
+    tl_last_val = nv;
     return true;
 }
 
@@ -299,6 +305,8 @@ OVal omni_b_reset(Region *r, const OmniLoc *loc, OVal av, OVal v)
         OVal nv = atom_admit(av, v);
         __atomic_store_n(&a->val, nv, __ATOMIC_SEQ_CST);
         atom_count_write();
+        tl_last_atom = a;
+        tl_last_val = nv;
         return v;
     }
     pthread_mutex_lock(&atom_lock);
@@ -325,9 +333,14 @@ OVal omni_bv_swap(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
         OVal nv = omni_apply(r, loc, f, n, args);
         bool ok;
         if (omni_is_mt()) {
+            /* f's own write to this atom is not contention: when the cell
+             * still holds what this thread last wrote into it during f,
+             * commit over it (a write counter cannot tell, as another
+             * thread counts its write only after its compare-and-swap) */
             OVal stored = atom_admit(argv[0], nv);
-            bool mine = __atomic_load_n(&g_atom_writes, __ATOMIC_RELAXED) - g0 == tl_atom_writes - t0;
-            ok = atom_cas_mt(a, mine ? __atomic_load_n(&a->val, __ATOMIC_ACQUIRE) : old, stored);
+            ok = atom_cas_mt(a, old, stored);
+            if (!ok && tl_atom_writes != t0 && tl_last_atom == a)
+                ok = atom_cas_mt(a, tl_last_val, stored);
         } else {
             pthread_mutex_lock(&atom_lock);
             bool mine = __atomic_load_n(&g_atom_writes, __ATOMIC_RELAXED) - g0 == tl_atom_writes - t0;

@@ -192,6 +192,9 @@ START_TEST(test_registry)
     samples[OT_ATOM] = omni_atom_new(r, omni_fix(0));
     samples[OT_BOX] = omni_box_new(r, omni_fix(0));
     samples[OT_ERROR] = omni_error_new(r, str(r, "bad"), omni_cons_in(r, omni_fix(1), OMNI_NIL));
+    samples[OT_CHAN] = omni_bv_chan(r, NULL, 0, NULL);
+    OVal thunk = omni_make_closure(r, NULL, noop_generic, 0, 0, "t", 0);
+    samples[OT_THREAD] = omni_b_thread(r, NULL, thunk);
     static const int fields[OT__COUNT] = { [OT_PAIR] = 2, [OT_ARRAY] = 1, [OT_DICT] = 2,
                                           [OT_CLOSURE] = 2, [OT_ATOM] = 1, [OT_BOX] = 1,
                                           [OT_ERROR] = 2 };
@@ -216,6 +219,7 @@ START_TEST(test_registry)
         m->print(null, v, true);
     }
     fclose(null);
+    omni_b_join(r, NULL, samples[OT_THREAD]);
     omni_region_exit(r);
     omni_region_exit(to);
 }
