@@ -43,7 +43,7 @@
  * GUARD_KEEP bytes always stay protected. */
 #define DEFER_STEP       ((size_t)256 << 10)
 #define GUARD_KEEP       ((size_t)4 << 20)
-#ifdef OMNI_SANITIZE
+#if defined(OMNI_SANITIZE) || defined(OMNI_TSAN)
 #define ALT_STACK_SIZE   ((size_t)1 << 20)   /* the sanitizer runtime needs room too */
 #define SOFT_MARGIN      ((size_t)4 << 20)   /* instrumented frames are bigger */
 #else

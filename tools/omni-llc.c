@@ -27,7 +27,7 @@
 #error "build omni-llc through CMake: OMNI_RT_MAIN_LIB names libomni_rt_main.a"
 #endif
 #ifndef OMNI_SANITIZE_LINK
-#define OMNI_SANITIZE_LINK 0
+#define OMNI_SANITIZE_LINK "" /* the sanitizer flags the tools were built with */
 #endif
 
 #define TOOL "omni-llc"
@@ -134,8 +134,8 @@ static bool link_executable(const char *obj, const char *out, bool verbose)
     args[n++] = OMNI_CODE_END_OBJ;
     args[n++] = OMNI_RT_MAIN_LIB;
     args[n++] = OMNI_RT_LIB;
-    if (OMNI_SANITIZE_LINK)
-        args[n++] = "-fsanitize=address,undefined";
+    if (OMNI_SANITIZE_LINK[0])
+        args[n++] = OMNI_SANITIZE_LINK;
     args[n++] = "-lm";
     args[n++] = "-lpthread";
     args[n] = NULL;
