@@ -20,7 +20,7 @@
  *           CAS, the owner takes the whole stack with an acquire exchange),
  *           the LIVE→DEAD CAS (acq_rel, acquire on failure), loads of
  *           shared_rc that decide "nobody else holds it", and an atom's
- *           value read outside the atom lock.
+ *           value (deref reads it without the atom lock).
  *  seq_cst  the Dekker pattern between the owner's plain counters and other
  *           threads' shared_rc (rt/region.c, "Threads."): every change of
  *           shared_rc is a seq_cst read-modify-write, and is_dead issues a
