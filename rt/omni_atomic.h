@@ -42,26 +42,34 @@
 
 /* ---- relaxed: owner-written values read by others (statistics, hints) ---- */
 
+/* A region's liveness counters, read by is_dead after its seq_cst fence
+ * (the fence orders them; each load need only be atomic). */
 static inline int32_t omni_load_relaxed_i32(const int32_t *p)
 {
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* Statistics counters of pools and transmigration, read by anyone. */
 static inline uint64_t omni_load_relaxed_u64(const uint64_t *p)
 {
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* A pool's fast_key: only equal to the thread pointer for the owner, who
+ * wrote it itself. */
 static inline uintptr_t omni_load_relaxed_uptr(const uintptr_t *p)
 {
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* The owner's update of its own liveness counters (external_rc,
+ * tether_count, scope_alive): atomic only so other threads may read them. */
 static inline void omni_store_relaxed_i32(int32_t *p, int32_t v)
 {
     __atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
 
+/* The owner's statistics counters (chunk bytes, regions made/reclaimed). */
 static inline void omni_store_relaxed_i64(int64_t *p, int64_t v)
 {
     __atomic_store_n(p, v, __ATOMIC_RELAXED);
@@ -72,6 +80,7 @@ static inline void omni_store_relaxed_u64(uint64_t *p, uint64_t v)
     __atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
 
+/* fast_key: set by the owner or under the pools' lock; others only compare. */
 static inline void omni_store_relaxed_uptr(uintptr_t *p, uintptr_t v)
 {
     __atomic_store_n(p, v, __ATOMIC_RELAXED);
