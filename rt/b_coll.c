@@ -245,7 +245,7 @@ static void atom_write_locked(OVal av, OVal v)
 
 static OVal atom_load(OAtom *a)
 {
-    OVal v = __atomic_load_n(&a->val, __ATOMIC_ACQUIRE);
+    OVal v = omni_load_acquire_u64(&a->val);
     omni_rs_note_load(v);
     return v;
 }

@@ -122,11 +122,11 @@ static void count_chunks(OmniRegionPool *hint, int64_t bytes)
      * else the calling thread's pool. */
     OmniRegionPool *h = hint && hint->owner == omni_thread_key() ? hint : my_pool();
     int64_t now = h->chunk_bytes_now + bytes;
-    __atomic_store_n(&h->chunk_bytes_now, now, __ATOMIC_RELAXED);
+    omni_store_relaxed_i64(&h->chunk_bytes_now, now);
     if (bytes > 0) {
-        __atomic_store_n(&h->chunks_acquired, h->chunks_acquired + 1, __ATOMIC_RELAXED);
+        omni_store_relaxed_u64(&h->chunks_acquired, h->chunks_acquired + 1);
         if (now > (int64_t)h->chunk_bytes_peak)
-            __atomic_store_n(&h->chunk_bytes_peak, (uint64_t)now, __ATOMIC_RELAXED);
+            omni_store_relaxed_u64(&h->chunk_bytes_peak, (uint64_t)now);
     }
 }
 
@@ -249,7 +249,7 @@ static void pool_orphan(void *p)
 {
     OmniRegionPool *h = p;
     pthread_mutex_lock(&g_lock);
-    __atomic_store_n(&h->fast_key, 1, __ATOMIC_RELAXED);
+    omni_store_relaxed_uptr(&h->fast_key, 1);
     h->owner = 0;
     h->next_orphan = g_orphans; /* pools are never freed: a later thread adopts it */
     g_orphans = h;
@@ -269,7 +269,7 @@ static OmniRegionPool *my_pool(void)
 {
     OmniRegionPool *h = tl_pool;
     if (h) {
-        if (__atomic_load_n(&h->remote, __ATOMIC_RELAXED))
+        if (omni_load_relaxed_ptr(&h->remote))
             drain_remote(h);
         return h;
     }
@@ -289,7 +289,7 @@ static OmniRegionPool *my_pool(void)
         g_pools = h;
     }
     h->owner = me;
-    __atomic_store_n(&h->fast_key, fast_paths_allowed() ? me : 1, __ATOMIC_RELAXED);
+    omni_store_relaxed_uptr(&h->fast_key, fast_paths_allowed() ? me : 1);
     pthread_mutex_unlock(&g_lock);
     pthread_setspecific(g_pool_key, h);
     tl_pool = h;
@@ -337,7 +337,7 @@ static Region *pool_pop(OmniRegionPool *h)
 
 static void check_live(const Region *r, const char *op)
 {
-    if (!r || __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != OMNI_REGION_LIVE)
+    if (!r || omni_load_acquire_u32(&r->state) != OMNI_REGION_LIVE)
         omni_internal_error("%s on a reclaimed or invalid region", op);
 }
 
@@ -350,11 +350,11 @@ static bool is_owner(const Region *r)
  * before these loads (the Dekker pattern with other threads' shared_rc). */
 static bool is_dead(const Region *r)
 {
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    return !__atomic_load_n(&r->scope_alive, __ATOMIC_RELAXED) &&
-           __atomic_load_n(&r->external_rc, __ATOMIC_RELAXED) +
-                   __atomic_load_n(&r->shared_rc, __ATOMIC_RELAXED) == 0 &&
-           __atomic_load_n(&r->tether_count, __ATOMIC_RELAXED) == 0;
+    omni_fence_seqcst();
+    return !omni_load_relaxed_i32(&r->scope_alive) &&
+           omni_load_relaxed_i32(&r->external_rc) +
+                   omni_load_relaxed_i32(&r->shared_rc) == 0 &&
+           omni_load_relaxed_i32(&r->tether_count) == 0;
 }
 
 static void live_link(Region *r)
@@ -402,7 +402,7 @@ static Region *recycle(Region *r, int *pref)
     Region *p = r->parent;
     *pref = r->parent_ref;
     slot_reset(r);
-    __atomic_store_n(&h->reclaimed, h->reclaimed + 1, __ATOMIC_RELAXED);
+    omni_store_relaxed_u64(&h->reclaimed, h->reclaimed + 1);
     pool_free_slot(h, r);
     return p;
 }
@@ -414,25 +414,23 @@ static void release_parent(Region *p, int pref)
     while (p && pref != OMNI_PREF_NONE) {
         if (pref == OMNI_PREF_LOCAL) {
             int32_t n = p->external_rc - 1;
-            __atomic_store_n(&p->external_rc, n, __ATOMIC_RELAXED);
+            omni_store_relaxed_i32(&p->external_rc, n);
             if (n < 0)
                 omni_internal_error("region #%llu released below zero", (unsigned long long)p->id);
         } else {
-            __atomic_sub_fetch(&p->shared_rc, 1, __ATOMIC_SEQ_CST);
+            omni_sub_fetch_seqcst_i32(&p->shared_rc, 1);
         }
         if (p->immortal || !is_dead(p))
             return;
         uint32_t live = OMNI_REGION_LIVE;
-        if (!__atomic_compare_exchange_n(&p->state, &live, OMNI_REGION_DEAD, false,
-                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        if (!omni_cas_acqrel_u32(&p->state, &live, OMNI_REGION_DEAD))
             return; /* another thread reclaims it */
         if (!is_owner(p)) {
             /* Hand it to its owner thread (which recycles its memory). */
-            Region *head = __atomic_load_n(&p->home->remote, __ATOMIC_RELAXED);
+            Region *head = omni_load_relaxed_ptr(&p->home->remote);
             do
                 p->next_free = head;
-            while (!__atomic_compare_exchange_n(&p->home->remote, &head, p, true,
-                                                __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+            while (!omni_cas_weak_release_ptr(&p->home->remote, &head, p));
             return;
         }
         p = recycle(p, &pref);
@@ -441,7 +439,7 @@ static void release_parent(Region *p, int pref)
 
 static void drain_remote(OmniRegionPool *h)
 {
-    Region *r = __atomic_exchange_n(&h->remote, NULL, __ATOMIC_ACQUIRE);
+    Region *r = omni_exchange_acquire_ptr(&h->remote, NULL);
     while (r) {
         Region *next = r->next_free;
         int pref;
@@ -456,15 +454,13 @@ bool omni_region_maybe_reclaim(Region *r)
     if (!r || r->immortal || !is_dead(r))
         return false;
     uint32_t live = OMNI_REGION_LIVE;
-    if (!__atomic_compare_exchange_n(&r->state, &live, OMNI_REGION_DEAD, false,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (!omni_cas_acqrel_u32(&r->state, &live, OMNI_REGION_DEAD))
         return false;
     if (!is_owner(r)) {
-        Region *head = __atomic_load_n(&r->home->remote, __ATOMIC_RELAXED);
+        Region *head = omni_load_relaxed_ptr(&r->home->remote);
         do
             r->next_free = head;
-        while (!__atomic_compare_exchange_n(&r->home->remote, &head, r, true,
-                                            __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+        while (!omni_cas_weak_release_ptr(&r->home->remote, &head, r));
         return true;
     }
     int pref;
@@ -483,7 +479,7 @@ Region *omni_region_new_slow(Region *parent, const OmniLoc *loc)
     OmniRegionPool *h = my_pool();
     Region *r = pool_pop(h);
     uint64_t seq = h->seq + 1;
-    __atomic_store_n(&h->seq, seq, __ATOMIC_RELAXED);
+    omni_store_relaxed_u64(&h->seq, seq);
     r->id = h->id_base | seq;
     r->home = r->kids = h;
     r->scope_alive = 1;
@@ -501,16 +497,16 @@ Region *omni_region_new_slow(Region *parent, const OmniLoc *loc)
             r->parent_ref = OMNI_PREF_NONE;
             /* The next child of an immortal region made on this thread
              * takes the fast path. */
-            __atomic_store_n(&parent->kids, h, __ATOMIC_RELAXED);
+            omni_store_relaxed_ptr(&parent->kids, h);
         } else if (is_owner(parent)) {
             r->parent_ref = OMNI_PREF_LOCAL;
-            __atomic_store_n(&parent->external_rc, parent->external_rc + 1, __ATOMIC_RELAXED);
+            omni_store_relaxed_i32(&parent->external_rc, parent->external_rc + 1);
         } else {
             r->parent_ref = OMNI_PREF_SHARED;
-            __atomic_add_fetch(&parent->shared_rc, 1, __ATOMIC_SEQ_CST);
+            omni_add_fetch_seqcst_i32(&parent->shared_rc, 1);
         }
     }
-    __atomic_store_n(&r->state, OMNI_REGION_LIVE, __ATOMIC_RELEASE);
+    omni_store_release_u32(&r->state, OMNI_REGION_LIVE);
     if (g_stats) {
         live_link(r);
         omni_region_site_made(r);
@@ -540,12 +536,12 @@ void omni_region_exit_slow(Region *r)
                             (unsigned long long)r->id);
     if (!r->scope_alive)
         omni_internal_error("region #%llu exited twice", (unsigned long long)r->id);
-    __atomic_store_n(&r->scope_alive, 0, __ATOMIC_RELAXED);
-    if ((r->external_rc | r->tether_count | __atomic_load_n(&r->shared_rc, __ATOMIC_ACQUIRE)) == 0) {
+    omni_store_relaxed_i32(&r->scope_alive, 0);
+    if ((r->external_rc | r->tether_count | omni_load_acquire_i32(&r->shared_rc)) == 0) {
         /* Only the scope held it (as on the fast path, but with chunks or
          * a shared parent reference): no other thread can hold it, so no
          * fence or compare-and-swap is needed. */
-        __atomic_store_n(&r->state, OMNI_REGION_DEAD, __ATOMIC_RELEASE);
+        omni_store_release_u32(&r->state, OMNI_REGION_DEAD);
         int pref;
         Region *p = recycle(r, &pref);
         release_parent(p, pref);
@@ -560,9 +556,9 @@ void omni_region_exit_slow(Region *r)
 static void count_up(Region *r, int32_t *own)
 {
     if (is_owner(r))
-        __atomic_store_n(own, *own + 1, __ATOMIC_RELAXED);
+        omni_store_relaxed_i32(own, *own + 1);
     else
-        __atomic_add_fetch(&r->shared_rc, 1, __ATOMIC_SEQ_CST);
+        omni_add_fetch_seqcst_i32(&r->shared_rc, 1);
 }
 
 static void count_down(Region *r, int32_t *own, const char *what)
@@ -571,9 +567,9 @@ static void count_down(Region *r, int32_t *own, const char *what)
         int32_t n = *own - 1;
         if (n < 0)
             omni_internal_error("region #%llu %s below zero", (unsigned long long)r->id, what);
-        __atomic_store_n(own, n, __ATOMIC_RELAXED);
+        omni_store_relaxed_i32(own, n);
     } else {
-        __atomic_sub_fetch(&r->shared_rc, 1, __ATOMIC_SEQ_CST);
+        omni_sub_fetch_seqcst_i32(&r->shared_rc, 1);
     }
     omni_region_maybe_reclaim(r);
 }
@@ -606,14 +602,14 @@ bool omni_region_is(const Region *r, uint64_t id)
 {
     /* Control blocks live in slabs that are never unmapped, so reading a
      * stale one is safe; sanitizer builds poison all but these words. */
-    return r && __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == OMNI_REGION_LIVE && r->id == id;
+    return r && omni_load_acquire_u32(&r->state) == OMNI_REGION_LIVE && r->id == id;
 }
 
 uintptr_t omni_region_owner(const Region *r) { return r->home->owner; }
 
 uint64_t omni_region_age(const Region *r)
 {
-    uint64_t seq = __atomic_load_n(&r->home->seq, __ATOMIC_RELAXED);
+    uint64_t seq = omni_load_relaxed_u64(&r->home->seq);
     return seq - (r->id & (((uint64_t)1 << 48) - 1));
 }
 
@@ -920,8 +916,7 @@ void omni_region_stats_enable(bool on)
     pthread_mutex_lock(&g_lock);
     g_stats = on;
     for (OmniRegionPool *h = g_pools; h; h = h->next_pool)
-        __atomic_store_n(&h->fast_key, h->owner && fast_paths_allowed() ? h->owner : 1,
-                         __ATOMIC_RELAXED);
+        omni_store_relaxed_uptr(&h->fast_key, h->owner && fast_paths_allowed() ? h->owner : 1);
     pthread_mutex_unlock(&g_lock);
 }
 
@@ -940,10 +935,10 @@ void omni_region_counters(OmniRegionCounters *out)
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&g_lock);
     for (OmniRegionPool *h = g_pools; h; h = h->next_pool) {
-        out->regions_created += __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
-        out->regions_reclaimed += __atomic_load_n(&h->reclaimed, __ATOMIC_RELAXED);
-        out->chunks_acquired += __atomic_load_n(&h->chunks_acquired, __ATOMIC_RELAXED);
-        out->chunk_bytes_peak += __atomic_load_n(&h->chunk_bytes_peak, __ATOMIC_RELAXED);
+        out->regions_created += omni_load_relaxed_u64(&h->seq);
+        out->regions_reclaimed += omni_load_relaxed_u64(&h->reclaimed);
+        out->chunks_acquired += omni_load_relaxed_u64(&h->chunks_acquired);
+        out->chunk_bytes_peak += omni_load_relaxed_u64(&h->chunk_bytes_peak);
         out->chunks_pooled += h->owner == omni_thread_key() ? h->nchunk_cache : 0;
     }
     out->chunks_pooled += g_pool_count;

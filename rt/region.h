@@ -40,6 +40,7 @@
 #define OMNI_REGION_H
 
 #include "omni.h"
+#include "omni_atomic.h" /* every atomic operation of the runtime (the policy) */
 
 #define OMNI_CHUNK_SHIFT 16
 #define OMNI_CHUNK_SIZE  ((size_t)1 << OMNI_CHUNK_SHIFT)      /* 64 KiB */
@@ -217,15 +218,15 @@ static inline bool omni_region_outlives_inline(const Region *a, const Region *b)
 static inline Region *omni_region_new_inline(Region *parent, const OmniLoc *loc)
 {
     if (__builtin_expect(parent != (Region *)0, 1)) {
-        OmniRegionPool *h = __atomic_load_n(&parent->kids, __ATOMIC_RELAXED);
-        if (__builtin_expect(__atomic_load_n(&h->fast_key, __ATOMIC_RELAXED) == omni_thread_key(), 1)) {
+        OmniRegionPool *h = omni_load_relaxed_ptr(&parent->kids);
+        if (__builtin_expect(omni_load_relaxed_uptr(&h->fast_key) == omni_thread_key(), 1)) {
             Region *r = h->free;
             if (__builtin_expect(r != (Region *)0, 1)) {
                 /* A pooled slot is already clean (region.c resets it when
                  * it is reclaimed): bump area = inline buffer, counters 0. */
                 h->free = r->next_free;
                 uint64_t seq = h->seq + 1;
-                __atomic_store_n(&h->seq, seq, __ATOMIC_RELAXED);
+                omni_store_relaxed_u64(&h->seq, seq);
                 r->id = h->id_base | seq;
                 r->state = OMNI_REGION_LIVE;
                 r->scope_alive = 1;
@@ -240,7 +241,7 @@ static inline Region *omni_region_new_inline(Region *parent, const OmniLoc *loc)
                 } else {
                     /* parent->kids == h: the parent is ours, count locally. */
                     r->parent_ref = OMNI_PREF_LOCAL;
-                    __atomic_store_n(&parent->external_rc, parent->external_rc + 1, __ATOMIC_RELAXED);
+                    omni_store_relaxed_i32(&parent->external_rc, parent->external_rc + 1);
                 }
                 return r;
             }
@@ -256,12 +257,12 @@ static inline Region *omni_region_new_inline(Region *parent, const OmniLoc *loc)
 static inline void omni_region_exit_inline(Region *r)
 {
     OmniRegionPool *h = r->home;
-    if (__builtin_expect(__atomic_load_n(&h->fast_key, __ATOMIC_RELAXED) == omni_thread_key() &&
+    if (__builtin_expect(omni_load_relaxed_uptr(&h->fast_key) == omni_thread_key() &&
                          r->state == OMNI_REGION_LIVE && r->scope_alive == 1 &&
                          ((uintptr_t)r->cur_chunk | (uintptr_t)r->chunks | (uintptr_t)r->rs) == 0 &&
                          r->parent_ref != OMNI_PREF_SHARED &&
                          (r->external_rc | r->tether_count |
-                          __atomic_load_n(&r->shared_rc, __ATOMIC_ACQUIRE)) == 0, 1)) {
+                          omni_load_acquire_i32(&r->shared_rc)) == 0, 1)) {
         Region *p = r->parent;
         /* Back to the pool, clean: only the bump pointer moved. */
         r->cur = r->base;
@@ -273,10 +274,10 @@ static inline void omni_region_exit_inline(Region *r)
         r->state = OMNI_REGION_DEAD;
         r->next_free = h->free;
         h->free = r;
-        __atomic_store_n(&h->reclaimed, h->reclaimed + 1, __ATOMIC_RELAXED);
+        omni_store_relaxed_u64(&h->reclaimed, h->reclaimed + 1);
         if (r->parent_ref == OMNI_PREF_LOCAL) {
             int32_t n = p->external_rc - 1;
-            __atomic_store_n(&p->external_rc, n, __ATOMIC_RELAXED);
+            omni_store_relaxed_i32(&p->external_rc, n);
             if (__builtin_expect(n == 0 && p->scope_alive == 0, 0))
                 omni_region_maybe_reclaim(p); /* the parent was waiting for this child */
         }

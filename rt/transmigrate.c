@@ -331,11 +331,11 @@ static OVal run(Tm *t, OVal v)
     t->fields += fields;
     if (n && t->from && omni_region_mine(t->from))
         t->from->escape_repair_count++;
-    __atomic_add_fetch(&g_calls, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&g_cloned, n, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&g_pushes, n, __ATOMIC_RELAXED); /* each copy is queued once */
-    __atomic_add_fetch(&g_hits, t->hits, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&g_fields, t->fields, __ATOMIC_RELAXED);
+    omni_add_fetch_relaxed_u64(&g_calls, 1);
+    omni_add_fetch_relaxed_u64(&g_cloned, n);
+    omni_add_fetch_relaxed_u64(&g_pushes, n); /* each copy is queued once */
+    omni_add_fetch_relaxed_u64(&g_hits, t->hits);
+    omni_add_fetch_relaxed_u64(&g_fields, t->fields);
     return root;
 }
 
@@ -380,7 +380,7 @@ static void move_args(Region *from, Region *to, int64_t n, OVal *args)
 static bool held_from_outside(const Region *k)
 {
     return k->external_rc != 0 || k->tether_count != 0 ||
-           __atomic_load_n(&k->shared_rc, __ATOMIC_ACQUIRE) != 0;
+           omni_load_acquire_i32(&k->shared_rc) != 0;
 }
 
 /* Does a carried argument live in k?  (Objects elsewhere reach k only
@@ -435,9 +435,9 @@ void omni_region_leave(Region *k, Region *to, int64_t n, OVal *args)
 
 void omni_transmigrate_counters(OmniTransmigrateCounters *out)
 {
-    out->calls = __atomic_load_n(&g_calls, __ATOMIC_RELAXED);
-    out->objects_cloned = __atomic_load_n(&g_cloned, __ATOMIC_RELAXED);
-    out->worklist_pushes = __atomic_load_n(&g_pushes, __ATOMIC_RELAXED);
-    out->remap_hits = __atomic_load_n(&g_hits, __ATOMIC_RELAXED);
-    out->fields_visited = __atomic_load_n(&g_fields, __ATOMIC_RELAXED);
+    out->calls = omni_load_relaxed_u64(&g_calls);
+    out->objects_cloned = omni_load_relaxed_u64(&g_cloned);
+    out->worklist_pushes = omni_load_relaxed_u64(&g_pushes);
+    out->remap_hits = omni_load_relaxed_u64(&g_hits);
+    out->fields_visited = omni_load_relaxed_u64(&g_fields);
 }

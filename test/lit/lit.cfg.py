@@ -1,7 +1,7 @@
 # lit.cfg.py — configuration of the OmniLisp lit suite (test/lit).
 #
-# Every *.omni file under diag/, rir/, llvm/ and run/ is a test whose RUN
-# lines use:
+# Every *.omni file under diag/, rir/, llvm/, run/ and tools/ is a test, and
+# so is every *.test file (checks of the source tree, e.g. rt/); RUN lines use:
 #   %omni-jit, %omni-llc   the tools of the build directory (--param build=DIR,
 #                          else $OMNI_BUILD_DIR, else <repo>/build)
 #   %check-run             run_check.py: runs a program through both tools and
@@ -16,7 +16,7 @@ import lit.formats
 
 config.name = "OmniLisp"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".omni"]
+config.suffixes = [".omni", ".test"]
 # helpers and inputs that are not tests themselves
 config.excludes = ["run_check.py", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "README.md"]
 
