@@ -233,7 +233,7 @@ static _Thread_local uint64_t tl_atom_writes;
 
 static void atom_count_write(void)
 {
-    __atomic_add_fetch(&g_atom_writes, 1, __ATOMIC_RELAXED);
+    omni_add_fetch_relaxed_u64(&g_atom_writes, 1);
     tl_atom_writes++;
 }
 
@@ -268,7 +268,7 @@ static _Thread_local OVal tl_last_val;
 /* Threads: one compare-and-swap of the atom's cell. */
 static bool atom_cas_mt(OAtom *a, OVal expected, OVal nv)
 {
-    if (!__atomic_compare_exchange_n(&a->val, &expected, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+    if (!omni_cas_seqcst_u64(&a->val, &expected, nv))
         return false;
     atom_count_write();
     tl_last_atom = a;
@@ -303,7 +303,7 @@ OVal omni_b_reset(Region *r, const OmniLoc *loc, OVal av, OVal v)
     OAtom *a = omni_want_atom(loc, "reset!", av);
     if (omni_is_mt()) {
         OVal nv = atom_admit(av, v);
-        __atomic_store_n(&a->val, nv, __ATOMIC_SEQ_CST);
+        omni_store_seqcst_u64(&a->val, nv);
         atom_count_write();
         tl_last_atom = a;
         tl_last_val = nv;
@@ -327,7 +327,7 @@ OVal omni_bv_swap(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     for (int64_t i = 2; i < argc; i++)
         args[i - 1] = argv[i];
     for (;;) {
-        uint64_t g0 = __atomic_load_n(&g_atom_writes, __ATOMIC_RELAXED), t0 = tl_atom_writes;
+        uint64_t g0 = omni_load_relaxed_u64(&g_atom_writes), t0 = tl_atom_writes;
         OVal old = atom_load(a);
         args[0] = old;
         OVal nv = omni_apply(r, loc, f, n, args);
@@ -343,7 +343,7 @@ OVal omni_bv_swap(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
                 ok = atom_cas_mt(a, tl_last_val, stored);
         } else {
             pthread_mutex_lock(&atom_lock);
-            bool mine = __atomic_load_n(&g_atom_writes, __ATOMIC_RELAXED) - g0 == tl_atom_writes - t0;
+            bool mine = omni_load_relaxed_u64(&g_atom_writes) - g0 == tl_atom_writes - t0;
             ok = mine || atom_load(a) == old;
             if (ok)
                 atom_write_locked(argv[0], nv);

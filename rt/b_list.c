@@ -510,7 +510,7 @@ OVal omni_b_sort_inplace(Region *r, const OmniLoc *loc, OVal av, OVal less)
      * keeps sound (and would count) is unchanged.  Counted edges are keyed
      * by slot (remember.c): they become holds of the array's region. */
     Region *o = omni_rs_owner_region(av);
-    if (__atomic_load_n(&omni_rs_slots_live, __ATOMIC_RELAXED) && (!omni_is_mt() || omni_region_mine(o))) {
+    if (omni_load_relaxed_u64(&omni_rs_slots_live) && (!omni_is_mt() || omni_region_mine(o))) {
         for (int64_t i = 0; i < n; i++) {
             omni_rs_note_load(a->items[i]);
             omni_rs_unslot(o, &a->items[i]);

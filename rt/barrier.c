@@ -120,7 +120,7 @@ static void consider(Scan *s, OVal v)
     if (!omni_is_ref(v) || s->over)
         return;
     Region *r = omni_region_of(v);
-    if (!r || r->immortal || __atomic_load_n(&r->pinned, __ATOMIC_RELAXED) || omni_region_outlives(r, s->to))
+    if (!r || r->immortal || omni_load_relaxed_u8(&r->pinned) || omni_region_outlives(r, s->to))
         return; /* a root: outside the source set (a pinned region lives to the end) */
     if (!seen_add(s, v))
         return;
@@ -231,7 +231,7 @@ static OVal repair(OVal v, Region *to, OVal *slot)
             if (!omni_is_mt() || omni_region_mine(r))
                 r->escape_repair_count++;
         }
-        g_rep_retain++;
+        omni_add_fetch_relaxed_u64(&g_rep_retain, 1);
     } else if (slot && to->immortal && !omni_rs_is_accumulator(to, slot)) {
         /* no immortal sink: the copy gets a region of its own, given back
          * when the slot is overwritten */
@@ -239,10 +239,10 @@ static OVal repair(OVal v, Region *to, OVal *slot)
         out = omni_transmigrate_into(v, sr);
         omni_rs_count_slot(to, slot, sr);
         omni_region_exit(sr);
-        g_rep_store_region++;
+        omni_add_fetch_relaxed_u64(&g_rep_store_region, 1);
     } else {
         out = omni_transmigrate_into(v, to);
-        g_rep_copy++;
+        omni_add_fetch_relaxed_u64(&g_rep_copy, 1);
     }
     if (s.seen != s.seen0)
         free(s.seen);
@@ -255,9 +255,9 @@ static OVal repair(OVal v, Region *to, OVal *slot)
 
 void omni_barrier_counters(uint64_t *retained, uint64_t *copied, uint64_t *store_regions)
 {
-    *retained = g_rep_retain;
-    *copied = g_rep_copy;
-    *store_regions = g_rep_store_region;
+    *retained = omni_load_relaxed_u64(&g_rep_retain);
+    *copied = omni_load_relaxed_u64(&g_rep_copy);
+    *store_regions = omni_load_relaxed_u64(&g_rep_store_region);
 }
 
 /* Threads (docs/REGION_THREADING_MODEL.md): a repair is made in a region

@@ -115,7 +115,7 @@ static void dict_grow(OVal dv)
         if (old[i].key == OMNI_UNBOUND)
             continue;
         d->entries[n] = old[i];
-        if (__atomic_load_n(&omni_rs_slots_live, __ATOMIC_RELAXED)) { /* counted edges are keyed by slot */
+        if (omni_load_relaxed_u64(&omni_rs_slots_live)) { /* counted edges are keyed by slot */
             omni_rs_move(dict_region(dv), &old[i].key, &d->entries[n].key, 1);
             omni_rs_move(dict_region(dv), &old[i].val, &d->entries[n].val, 1);
         }

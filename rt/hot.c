@@ -90,7 +90,7 @@ OVal omni_make_float(Region *r, double d)
 void omni_store(OVal owner, OVal *slot, OVal v)
 {
     /* the slot may hold a counted edge (remember.c): released after the store */
-    if (omni_is_ref(*slot) && __builtin_expect(__atomic_load_n(&omni_rs_slots_live, __ATOMIC_RELAXED) != 0, 0)) {
+    if (omni_is_ref(*slot) && __builtin_expect(omni_load_relaxed_u64(&omni_rs_slots_live) != 0, 0)) {
         omni_store_counted(owner, slot, v);
         return;
     }

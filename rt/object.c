@@ -54,7 +54,7 @@ void omni_array_push(OVal av, OVal v)
         /* Moving the array's own elements makes no new edge: no barrier. */
         if (a->len)
             memcpy(items, a->items, (size_t)a->len * sizeof(OVal));
-        if (ar == r && __atomic_load_n(&omni_rs_slots_live, __ATOMIC_RELAXED)) /* counted edges are keyed by slot */
+        if (ar == r && omni_load_relaxed_u64(&omni_rs_slots_live)) /* counted edges are keyed by slot */
             omni_rs_move(r, a->items, items, a->len);
         a->items = items;
         a->cap = cap;

@@ -93,6 +93,29 @@ static inline uint64_t omni_add_fetch_relaxed_u64(uint64_t *p, uint64_t v)
     return __atomic_add_fetch(p, v, __ATOMIC_RELAXED);
 }
 
+static inline uint64_t omni_sub_fetch_relaxed_u64(uint64_t *p, uint64_t v)
+{
+    return __atomic_sub_fetch(p, v, __ATOMIC_RELAXED);
+}
+
+/* A flag set once and never cleared, read as a hint that any order may see
+ * late: a region's `pinned` (set by whatever thread makes an immortal
+ * region hold it), the process's "threads have started" flag. */
+static inline uint8_t omni_load_relaxed_u8(const uint8_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void omni_store_relaxed_u8(uint8_t *p, uint8_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static inline uint32_t omni_load_relaxed_u32(const uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
 /* ---- acquire / release: publication ---------------------------------------- */
 
 /* A region's state: LIVE is published with a release store once the
@@ -155,6 +178,20 @@ static inline bool omni_cas_acqrel_u32(uint32_t *p, uint32_t *expected, uint32_t
 /* Take a whole lock-free stack: acquire pairs with the pushes' release. */
 #define omni_exchange_acquire_ptr(pp, v) \
     __extension__({ OMNI_ATOMIC_PTR_CHECK_(pp); __atomic_exchange_n((pp), (v), __ATOMIC_ACQUIRE); })
+
+/* ---- seq_cst: atoms ----------------------------------------------------------------
+ * An atom's cell once threads run (rt/b_coll.c): every write is a seq_cst
+ * store or compare-and-swap, so all threads agree on one order of an
+ * atom's writes and each swap! is linearisable. */
+static inline bool omni_cas_seqcst_u64(uint64_t *p, uint64_t *expected, uint64_t desired)
+{
+    return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+static inline void omni_store_seqcst_u64(uint64_t *p, uint64_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
 
 /* ---- seq_cst: the Dekker pattern of the liveness counters ------------------ */
 

@@ -120,7 +120,7 @@ static void count_chunks(OmniRegionPool *hint, int64_t bytes)
 {
     /* The region's own pool when this thread owns it (the usual case),
      * else the calling thread's pool. */
-    OmniRegionPool *h = hint && hint->owner == omni_thread_key() ? hint : my_pool();
+    OmniRegionPool *h = hint && omni_load_relaxed_uptr(&hint->owner) == omni_thread_key() ? hint : my_pool();
     int64_t now = h->chunk_bytes_now + bytes;
     omni_store_relaxed_i64(&h->chunk_bytes_now, now);
     if (bytes > 0) {
@@ -135,7 +135,7 @@ static void count_chunks(OmniRegionPool *hint, int64_t bytes)
 static OmniChunk *chunk_get(OmniRegionPool *h)
 {
     OmniChunk *c;
-    if (h && h->owner == omni_thread_key() && h->chunk_cache) {
+    if (h && omni_load_relaxed_uptr(&h->owner) == omni_thread_key() && h->chunk_cache) {
         c = h->chunk_cache;
         h->chunk_cache = c->next;
         h->nchunk_cache--;
@@ -171,7 +171,7 @@ static void chunk_put(OmniRegionPool *h, OmniChunk *c)
     c->region = NULL; /* a stale object now maps to no region */
 #ifndef OMNI_SANITIZE
     if (c->size == OMNI_CHUNK_SIZE) {
-        if (h && h->owner == omni_thread_key() && h->nchunk_cache < CACHE_MAX_CHUNKS) {
+        if (h && omni_load_relaxed_uptr(&h->owner) == omni_thread_key() && h->nchunk_cache < CACHE_MAX_CHUNKS) {
             c->next = h->chunk_cache;
             h->chunk_cache = c;
             h->nchunk_cache++;
@@ -250,7 +250,7 @@ static void pool_orphan(void *p)
     OmniRegionPool *h = p;
     pthread_mutex_lock(&g_lock);
     omni_store_relaxed_uptr(&h->fast_key, 1);
-    h->owner = 0;
+    omni_store_relaxed_uptr(&h->owner, 0); /* other threads read it (is_owner) */
     h->next_orphan = g_orphans; /* pools are never freed: a later thread adopts it */
     g_orphans = h;
     pthread_mutex_unlock(&g_lock);
@@ -288,7 +288,7 @@ static OmniRegionPool *my_pool(void)
         h->next_pool = g_pools;
         g_pools = h;
     }
-    h->owner = me;
+    omni_store_relaxed_uptr(&h->owner, me);
     omni_store_relaxed_uptr(&h->fast_key, fast_paths_allowed() ? me : 1);
     pthread_mutex_unlock(&g_lock);
     pthread_setspecific(g_pool_key, h);
@@ -343,7 +343,7 @@ static void check_live(const Region *r, const char *op)
 
 static bool is_owner(const Region *r)
 {
-    return r->home->owner == omni_thread_key();
+    return omni_load_relaxed_uptr(&r->home->owner) == omni_thread_key();
 }
 
 /* The liveness rule.  The fence orders the caller's own counter update
@@ -605,7 +605,7 @@ bool omni_region_is(const Region *r, uint64_t id)
     return r && omni_load_acquire_u32(&r->state) == OMNI_REGION_LIVE && r->id == id;
 }
 
-uintptr_t omni_region_owner(const Region *r) { return r->home->owner; }
+uintptr_t omni_region_owner(const Region *r) { return omni_load_relaxed_uptr(&r->home->owner); }
 
 uint64_t omni_region_age(const Region *r)
 {
@@ -709,7 +709,7 @@ bool omni_region_splice(Region *src, Region *dst)
 {
     check_live(src, "region_splice");
     check_live(dst, "region_splice");
-    if (src == dst || src->immortal || src->home->owner != dst->home->owner)
+    if (src == dst || src->immortal || omni_region_owner(src) != omni_region_owner(dst))
         return false;
     OmniRegionStats s;
     omni_region_stats(src, &s);
@@ -869,33 +869,67 @@ void omni_region_thread_begin(const char *name)
 
 void omni_region_set_mt(void)
 {
-    __atomic_store_n(&omni_mt, 1, __ATOMIC_SEQ_CST);
+    omni_store_release_u32(&omni_mt, 1); /* pthread_create orders it before the thread, too */
 }
 
 bool omni_region_mine(const Region *r)
 {
     if (!r || r == g_global || r == g_static)
         return !tl_worker; /* the program thread's */
-    return r->home->owner == omni_thread_key();
+    return omni_load_relaxed_uptr(&r->home->owner) == omni_thread_key();
 }
 
 void omni_region_share(Region *r)
 {
     check_live(r, "region_share");
-    __atomic_add_fetch(&r->shared_rc, 1, __ATOMIC_SEQ_CST);
+    omni_add_fetch_seqcst_i32(&r->shared_rc, 1);
 }
 
 void omni_region_unshare(Region *r)
 {
     check_live(r, "region_unshare");
-    __atomic_sub_fetch(&r->shared_rc, 1, __ATOMIC_SEQ_CST);
+    omni_sub_fetch_seqcst_i32(&r->shared_rc, 1);
     omni_region_maybe_reclaim(r);
+}
+
+/* The pools of threads that ended keep what other threads hand back to
+ * them until a new thread adopts one: taken off the orphan list, each is
+ * drained here by the calling thread as its temporary owner (recycling
+ * needs the pool's owner: its slot list and chunk cache). */
+void omni_region_drain_orphans(void)
+{
+    pthread_mutex_lock(&g_lock);
+    OmniRegionPool *list = g_orphans;
+    g_orphans = NULL;
+    pthread_mutex_unlock(&g_lock);
+    if (!list)
+        return;
+    OmniRegionPool *h, *next;
+    for (h = list; h; h = h->next_orphan) {
+        if (!omni_load_relaxed_ptr(&h->remote))
+            continue;
+        omni_store_relaxed_uptr(&h->owner, omni_thread_key());
+        drain_remote(h);
+        omni_store_relaxed_uptr(&h->owner, 0);
+    }
+    pthread_mutex_lock(&g_lock);
+    for (h = list; h; h = next) {
+        next = h->next_orphan;
+        h->next_orphan = g_orphans;
+        g_orphans = h;
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+bool omni_region_orphaned(const Region *r)
+{
+    return omni_load_relaxed_uptr(&r->home->owner) == 0;
 }
 
 void omni_region_drain_mine(void)
 {
     OmniRegionPool *h = tl_pool;
-    if (h && __atomic_load_n(&h->remote, __ATOMIC_ACQUIRE))
+    if (h && omni_load_relaxed_ptr(&h->remote))
         drain_remote(h);
 }
 
@@ -939,7 +973,7 @@ void omni_region_counters(OmniRegionCounters *out)
         out->regions_reclaimed += omni_load_relaxed_u64(&h->reclaimed);
         out->chunks_acquired += omni_load_relaxed_u64(&h->chunks_acquired);
         out->chunk_bytes_peak += omni_load_relaxed_u64(&h->chunk_bytes_peak);
-        out->chunks_pooled += h->owner == omni_thread_key() ? h->nchunk_cache : 0;
+        out->chunks_pooled += omni_load_relaxed_uptr(&h->owner) == omni_thread_key() ? h->nchunk_cache : 0;
     }
     out->chunks_pooled += g_pool_count;
     pthread_mutex_unlock(&g_lock);

@@ -357,7 +357,7 @@ uint64_t omni_region_age(const Region *r);
 /* Threads (docs/REGION_THREADING_MODEL.md).  omni_mt: set once a thread
  * was started (never cleared). */
 extern uint32_t omni_mt;
-static inline bool omni_is_mt(void) { return __atomic_load_n(&omni_mt, __ATOMIC_RELAXED) != 0; }
+static inline bool omni_is_mt(void) { return omni_load_relaxed_u32(&omni_mt) != 0; }
 void omni_region_set_mt(void);
 /* Called first thing by a thread `thread` started: it gets its own
  * immortal global region (omni_region_global answers it from then on). */
@@ -379,8 +379,12 @@ static inline Region *omni_region_for_alloc(Region *r)
         return omni_region_global();
     return r;
 }
-/* Recycles the dead regions other threads handed back to this thread. */
+/* Recycles the dead regions other threads handed back to this thread,
+ * or to the pools of threads that ended (drain_orphans). */
 void omni_region_drain_mine(void);
+void omni_region_drain_orphans(void);
+/* Does r belong to the pool of a thread that ended? */
+bool omni_region_orphaned(const Region *r);
 
 /* Error unwinding (omni_try): the newest region id of this thread, and
  * exiting every scope region of this thread made after such a mark. */
@@ -464,6 +468,10 @@ bool omni_rs_is_accumulator(Region *owner, OVal *slot);
 void omni_rs_unslot(Region *owner, OVal *slot);
 /* The object's storage moved (array growth, dict growth): re-key. */
 void omni_rs_move(Region *owner, OVal *from, OVal *to, int64_t n);
+/* fn(arg) is called when r dies (the handle of a channel or thread core
+ * outside the regions, rt/thread.c); nothing for an immortal r.  Only r's
+ * owner registers. */
+void omni_rs_on_death(Region *r, void (*fn)(void *), void *arg);
 /* Called by the reclamation of r: releases what r counted. */
 void omni_rs_region_dies(Region *r);
 /* A load handed out v: if v's region is counted by a slot, it may be
@@ -471,7 +479,7 @@ void omni_rs_region_dies(Region *r);
 void omni_rs_note_load_slow(OVal v);
 static inline void omni_rs_note_load(OVal v)
 {
-    if (omni_is_ref(v) && __builtin_expect(__atomic_load_n(&omni_rs_slots_live, __ATOMIC_RELAXED) != 0, 0))
+    if (omni_is_ref(v) && __builtin_expect(omni_load_relaxed_u64(&omni_rs_slots_live) != 0, 0))
         omni_rs_note_load_slow(v);
 }
 void omni_barrier_counters(uint64_t *retained, uint64_t *copied, uint64_t *store_regions);

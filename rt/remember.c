@@ -61,6 +61,8 @@ struct OmniRemembered {
     uint32_t hcap, hn;
     OVal **acc;          /* accumulator slots: open addressing, never deleted */
     uint32_t acap, an;
+    struct RsFinal { void (*fn)(void *); void *arg; } *fin; /* called when O dies */
+    uint32_t fcap, fn;
 };
 
 #define TOMB ((OVal *)1)
@@ -115,7 +117,7 @@ static void drain(void)
     tl_draining = true;
     while (tl_nrel) {
         Region *r = tl_rel[--tl_nrel];
-        __atomic_add_fetch(&g_released, 1, __ATOMIC_RELAXED);
+        omni_add_fetch_relaxed_u64(&g_released, 1);
         omni_region_release(r); /* may reclaim r: omni_rs_region_dies enqueues more */
     }
     if (tl_rel != tl_small) {
@@ -167,9 +169,9 @@ void omni_rs_count_slot(Region *owner, OVal *slot, Region *r)
     omni_region_retain(r);
     slots_insert(rs_of(owner), slot, r);
     /* relaxed atomics: statistics and a gate, also changed by other threads */
-    __atomic_add_fetch(&r->rs_slot_refs, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&omni_rs_slots_live, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&g_counted, 1, __ATOMIC_RELAXED);
+    omni_add_fetch_relaxed_u64(&r->rs_slot_refs, 1);
+    omni_add_fetch_relaxed_u64(&omni_rs_slots_live, 1);
+    omni_add_fetch_relaxed_u64(&g_counted, 1);
 }
 
 int omni_rs_detach(Region *owner, OVal *slot, Region **out, int max)
@@ -186,8 +188,8 @@ int omni_rs_detach(Region *owner, OVal *slot, Region **out, int max)
         rs->slots[i].slot = TOMB;
         rs->tombs++;
         rs->n--;
-        __atomic_sub_fetch(&r->rs_slot_refs, 1, __ATOMIC_RELAXED);
-        __atomic_sub_fetch(&omni_rs_slots_live, 1, __ATOMIC_RELAXED);
+        omni_sub_fetch_relaxed_u64(&r->rs_slot_refs, 1);
+        omni_sub_fetch_relaxed_u64(&omni_rs_slots_live, 1);
         if (n < max) {
             out[n++] = r;
         } else { /* more regions than the caller has room for: keep them */
@@ -256,7 +258,7 @@ void omni_rs_drop(Region *owner, OVal *slot, Region **rs, int n)
     for (int i = 0; i < n; i++) {
         if (borrowed) {
             omni_rs_hold(owner, rs[i]);
-            __atomic_add_fetch(&g_held, 1, __ATOMIC_RELAXED);
+            omni_add_fetch_relaxed_u64(&g_held, 1);
         }
         enqueue_release(rs[i]);
     }
@@ -320,7 +322,7 @@ void omni_rs_hold(Region *owner, Region *r)
     if (!r || r == owner || r->immortal)
         return;
     if (owner->immortal) /* never released: a barrier's walk may stop at it */
-        __atomic_store_n(&r->pinned, 1, __ATOMIC_RELAXED);
+        omni_store_relaxed_u8(&r->pinned, 1);
     OmniRemembered *rs = rs_of(owner);
     if (2 * (size_t)(rs->hn + 1) > rs->hcap) {
         RsHold *old = rs->holds;
@@ -355,17 +357,37 @@ void omni_rs_hold(Region *owner, Region *r)
 
 /* ---- death and loads ---------------------------------------------------------- */
 
+void omni_rs_on_death(Region *r, void (*fn)(void *), void *arg)
+{
+    if (!r || r->immortal)
+        return; /* never dies */
+    OmniRemembered *rs = rs_of(r);
+    if (rs->fn == rs->fcap) {
+        uint32_t cap = rs->fcap ? rs->fcap * 2 : 4;
+        struct RsFinal *f = realloc(rs->fin, cap * sizeof *f);
+        if (!f)
+            omni_internal_error("out of memory (region finalisers)");
+        rs->fin = f;
+        rs->fcap = cap;
+    }
+    rs->fin[rs->fn].fn = fn;
+    rs->fin[rs->fn++].arg = arg;
+}
+
 void omni_rs_region_dies(Region *r)
 {
     OmniRemembered *rs = r->rs;
     if (!rs)
         return;
     r->rs = NULL;
+    for (uint32_t i = 0; i < rs->fn; i++)
+        rs->fin[i].fn(rs->fin[i].arg);
+    free(rs->fin);
     for (uint32_t i = 0; i < rs->cap; i++) {
         if (!rs->slots[i].slot || rs->slots[i].slot == TOMB)
             continue;
-        __atomic_sub_fetch(&rs->slots[i].r->rs_slot_refs, 1, __ATOMIC_RELAXED);
-        __atomic_sub_fetch(&omni_rs_slots_live, 1, __ATOMIC_RELAXED);
+        omni_sub_fetch_relaxed_u64(&rs->slots[i].r->rs_slot_refs, 1);
+        omni_sub_fetch_relaxed_u64(&omni_rs_slots_live, 1);
         enqueue_release(rs->slots[i].r);
     }
     for (uint32_t i = 0; i < rs->hcap; i++)
@@ -395,7 +417,7 @@ Region *omni_rs_owner_region(OVal owner)
 
 void omni_rs_counters(uint64_t *counted, uint64_t *released, uint64_t *held_after_load)
 {
-    *counted = g_counted;
-    *released = g_released;
-    *held_after_load = g_held;
+    *counted = omni_load_relaxed_u64(&g_counted);
+    *released = omni_load_relaxed_u64(&g_released);
+    *held_after_load = omni_load_relaxed_u64(&g_held);
 }

@@ -135,6 +135,9 @@ OVal omni_error_new(Region *r, OVal message, OVal irritants);
 typedef struct OmniBigThread OmniBigThread;
 OmniBigThread *omni_big_thread_start(int (*fn)(void *), void *arg);
 int omni_big_thread_join(OmniBigThread *t);
+/* h (a Thread or Chan handle) is a new handle in r on its core: counted,
+ * and uncounted when r dies (types.c's clone, thread.c's constructors). */
+void omni_core_handle(OVal h, Region *r);
 /* The number `thread` gave a thread handle (printing). */
 int64_t omni_thread_id(OVal t);
 /* True once when the embedder has an interrupt pending for the program

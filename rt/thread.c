@@ -27,8 +27,14 @@
  *
  * A channel or thread handle is a small object in a region pointing to a
  * core outside every region (malloc'd): mutex, condition variables, the
- * queue of messages.  Cores live to the end of the process (a region is
- * reclaimed without finalisers); a core is about 200 bytes.
+ * queue of messages.  A core counts its handles (a handle copied by a
+ * transmigration before threads ran is a second handle) and, for a
+ * thread, the running thread itself; each handle's region drops its count
+ * when it dies (omni_rs_on_death), and the last one frees the core: the
+ * messages still queued are given back, a thread nobody joined is joined
+ * (a thread that ends after its last handle died is reaped by the next
+ * `thread` or `join`).  Handles in an immortal region (a global) keep
+ * their core to the end.
  */
 #include "b_common.h"
 
@@ -66,8 +72,11 @@ static OVal handoff_in(Handoff h, Region *r)
     if (!h.m)
         return h.v;
     OVal v = omni_transmigrate(h.v, h.m, r);
+    bool orphan = omni_region_orphaned(h.m); /* its sender ended */
     omni_region_unshare(h.m);
     omni_region_drain_mine();
+    if (orphan)
+        omni_region_drain_orphans();
     return v;
 }
 
@@ -98,6 +107,7 @@ static bool timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
 /* ---- threads ------------------------------------------------------------------- */
 
 struct OmniThreadCore {
+    int32_t refs;           /* handles, and the running thread */
     int64_t id;
     char name[32];
     OmniBigThread *bt;      /* NULL once joined */
@@ -108,9 +118,57 @@ struct OmniThreadCore {
     char error[1024];
     const OmniLoc *error_loc;
     pthread_mutex_t lock;   /* joined, bt: two threads may join at once */
+    OmniThreadCore *next_zombie;
 };
 
-static int64_t g_thread_ids;
+static pthread_mutex_t g_zombie_lock = PTHREAD_MUTEX_INITIALIZER;
+static OmniThreadCore *g_zombies;   /* ended, unjoined, no handle left */
+
+static void thread_core_free(OmniThreadCore *c)
+{
+    if (c->bt)
+        omni_big_thread_join(c->bt); /* it has ended (it held a count) */
+    if (c->out.m)
+        omni_region_unshare(c->out.m);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+/* Joins and frees the threads whose handles all died before they ended. */
+static void reap_zombies(void)
+{
+    pthread_mutex_lock(&g_zombie_lock);
+    OmniThreadCore *z = g_zombies;
+    g_zombies = NULL;
+    pthread_mutex_unlock(&g_zombie_lock);
+    while (z) {
+        OmniThreadCore *next = z->next_zombie;
+        thread_core_free(z);
+        z = next;
+    }
+}
+
+/* Drops one count; by_thread: the running thread's own, at its end. */
+static void thread_unref(OmniThreadCore *c, bool by_thread)
+{
+    pthread_mutex_lock(&c->lock); /* waits until the starter recorded bt */
+    pthread_mutex_unlock(&c->lock);
+    if (omni_sub_fetch_seqcst_i32(&c->refs, 1) != 0)
+        return;
+    if (!by_thread) {
+        thread_core_free(c);
+        return;
+    }
+    /* the thread cannot join itself: the next thread or join reaps it */
+    pthread_mutex_lock(&g_zombie_lock);
+    c->next_zombie = g_zombies;
+    g_zombies = c;
+    pthread_mutex_unlock(&g_zombie_lock);
+}
+
+static void thread_handle_dies(void *p) { thread_unref(p, false); }
+
+static uint64_t g_thread_ids;
 
 typedef struct CallJob {
     Region *r;
@@ -140,6 +198,8 @@ static int thread_main(void *p)
         c->out = handoff_out(job.result);
     }
     omni_region_exit(r);
+    omni_region_drain_mine();
+    thread_unref(c, true);
     return 0;
 }
 
@@ -148,17 +208,22 @@ OVal omni_b_thread(Region *r, const OmniLoc *loc, OVal f)
     omni_want_fn(loc, "thread", f);
     if (!omni_is_mt())
         omni_region_set_mt(); /* before the first copy made for another thread */
+    reap_zombies();
     OmniThreadCore *c = calloc(1, sizeof *c);
     if (!c)
         omni_raise(loc, "thread: out of memory");
-    c->id = __atomic_add_fetch(&g_thread_ids, 1, __ATOMIC_RELAXED);
+    c->id = (int64_t)omni_add_fetch_relaxed_u64(&g_thread_ids, 1);
+    c->refs = 1; /* the running thread's (the handle's is added below) */
     snprintf(c->name, sizeof c->name, "thread %lld", (long long)c->id);
     pthread_mutex_init(&c->lock, NULL);
     c->in = handoff_out(f);
-    c->bt = omni_big_thread_start(thread_main, c);
     OThread *t = omni_region_alloc_inline(r, sizeof(OThread));
     omni_hdr_init(t, OT_THREAD);
     t->core = c;
+    omni_core_handle(OMNI_VAL(t), r);
+    pthread_mutex_lock(&c->lock);
+    c->bt = omni_big_thread_start(thread_main, c);
+    pthread_mutex_unlock(&c->lock);
     return OMNI_VAL(t);
 }
 
@@ -182,6 +247,8 @@ OVal omni_b_join(Region *r, const OmniLoc *loc, OVal tv)
     c->bt = NULL;
     pthread_mutex_unlock(&c->lock);
     omni_big_thread_join(bt);
+    omni_region_drain_orphans(); /* what was handed back to the ended thread */
+    reap_zombies();
     if (c->failed) {
         const OmniLoc *el = c->error_loc;
         if (el && el->file)
@@ -208,6 +275,7 @@ int64_t omni_thread_id(OVal t)
 /* ---- channels --------------------------------------------------------------------- */
 
 struct OmniChanCore {
+    int32_t refs;           /* handles */
     pthread_mutex_t mu;
     pthread_cond_t can_recv, can_send;
     int64_t cap;            /* 0: unbuffered (a send waits until its message is received) */
@@ -242,7 +310,38 @@ OVal omni_bv_chan(Region *r, const OmniLoc *loc, int64_t argc, OVal *argv)
     OChan *ch = omni_region_alloc_inline(r, sizeof(OChan));
     omni_hdr_init(ch, OT_CHAN);
     ch->core = c;
+    omni_core_handle(OMNI_VAL(ch), r);
     return OMNI_VAL(ch);
+}
+
+static void chan_handle_dies(void *p)
+{
+    OmniChanCore *c = p;
+    if (omni_sub_fetch_seqcst_i32(&c->refs, 1) != 0)
+        return;
+    int64_t room = c->cap ? c->cap : 1;
+    for (int64_t i = 0; i < c->n; i++) /* never received: given back */
+        handoff_drop(c->q[(c->head + i) % room]);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->can_recv);
+    pthread_cond_destroy(&c->can_send);
+    free(c->q);
+    free(c);
+}
+
+void omni_core_handle(OVal h, Region *r)
+{
+    if (omni_is_type(h, OT_CHAN)) {
+        OmniChanCore *c = OMNI_PTR(OChan, h)->core;
+        omni_add_fetch_seqcst_i32(&c->refs, 1);
+        omni_rs_on_death(r, chan_handle_dies, c);
+    } else {
+        OmniThreadCore *c = OMNI_PTR(OThread, h)->core;
+        if (!c)
+            return; /* a test's handle without a thread */
+        omni_add_fetch_seqcst_i32(&c->refs, 1);
+        omni_rs_on_death(r, thread_handle_dies, c);
+    }
 }
 
 static OmniChanCore *want_chan(const OmniLoc *loc, const char *who, OVal v)

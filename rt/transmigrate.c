@@ -207,7 +207,7 @@ static inline __attribute__((always_inline)) OVal forward(Tm *t, OVal v)
         r = t->src_region; /* same arena chunk as the last source: same region */
     } else {
         r = *(Region *const *)((uintptr_t)v & c->mask);
-        if (r != t->from && (!t->into || !r || __atomic_load_n(&r->pinned, __ATOMIC_RELAXED) ||
+        if (r != t->from && (!t->into || !r || omni_load_relaxed_u8(&r->pinned) ||
                              omni_region_outlives_inline(r, t->to))) {
             /* a root.  When `from` (about to die) counted edges, a root
              * may live only by such a count: the copy in `to` holds it. */

@@ -9,6 +9,7 @@
  * symbol itself, which keeps eq? on symbols meaningful.
  */
 #include "rt_core.h"
+#include "rt_internal.h"
 
 #include <string.h>
 
@@ -146,10 +147,21 @@ static void trace_ERROR(OVal v, void (*visit)(OVal *, void *), void *ctx)
 
 /* ---- Thread, Chan: a handle on a core outside the regions (rt/thread.c) ---- */
 static size_t size_THREAD(OVal v) { (void)v; return sizeof(OThread); }
-static OVal clone_THREAD(Region *to, OVal v) { return OMNI_VAL(copy_obj(to, v, sizeof(OThread))); }
+/* a copy is one more handle on the same core (rt/thread.c counts them) */
+static OVal clone_THREAD(Region *to, OVal v)
+{
+    OVal c = OMNI_VAL(copy_obj(to, v, sizeof(OThread)));
+    omni_core_handle(c, to);
+    return c;
+}
 #define trace_THREAD no_trace
 static size_t size_CHAN(OVal v) { (void)v; return sizeof(OChan); }
-static OVal clone_CHAN(Region *to, OVal v) { return OMNI_VAL(copy_obj(to, v, sizeof(OChan))); }
+static OVal clone_CHAN(Region *to, OVal v)
+{
+    OVal c = OMNI_VAL(copy_obj(to, v, sizeof(OChan)));
+    omni_core_handle(c, to);
+    return c;
+}
 #define trace_CHAN no_trace
 
 /* Trace shapes (offset, count of OVal fields; -1: variable, ask trace). */

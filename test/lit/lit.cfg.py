@@ -38,6 +38,9 @@ for tool in (omni_jit, omni_llc):
 asan = lit_config.params.get("asan", "0") not in ("", "0", "false", "False", "OFF", "off")
 if asan:
     config.available_features.add("asan")
+# --param tsan=1: the ThreadSanitizer build (it runs threads/ only)
+if lit_config.params.get("tsan", "0") not in ("", "0", "false", "False", "OFF", "off"):
+    config.available_features.add("tsan")
 
 run_check = os.path.join(config.test_source_root, "run_check.py")
 python = sys.executable or "python3"
