@@ -22,6 +22,7 @@
  * calling thread (its omni_try, or exit status 1).
  */
 #include "rt_core.h"
+#include "smr.h"
 
 #include <link.h>
 #include <pthread.h>
@@ -315,7 +316,9 @@ static void *big_thread(void *p)
     omni_tl_stack_limit = j->guard_hi + SOFT_MARGIN;
     /* Installed per run: a library (LLVM) may have replaced it since. */
     install_fault_handlers();
+    omni_smr_thread_init(); /* a reader of the runtime's tables (smr.h) */
     j->raised = omni_try(job_call, j);
+    omni_smr_thread_exit();
     omni_tl_stack_limit = 0;
     tl_guard_lo = tl_guard_hi = tl_open_lo = 0;
     tl_job = NULL;
@@ -355,7 +358,10 @@ int omni_run_with_big_stack(int (*fn)(void *), void *arg)
     pthread_attr_destroy(&attr);
     if (rc != 0)
         omni_internal_error("cannot start the program thread");
+    /* blocked for the whole program: offline, or no grace period could end */
+    omni_smr_offline();
     pthread_join(th, NULL);
+    omni_smr_online();
     free(job.elf);
 #ifdef OMNI_SANITIZE
     /* An overflow unwound past frames ASan could not unpoison (it skips
