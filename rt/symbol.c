@@ -59,19 +59,38 @@ static struct cds_lfht *new_table(void)
 #define NODE_SYM(n) ((OSymbol *)((char *)(n) + SYM_NODE_SIZE))
 
 static pthread_mutex_t g_sym_lock = PTHREAD_MUTEX_INITIALIZER; /* inserters */
-static struct cds_lfht *g_syms;
-static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
+static struct cds_lfht *g_syms;  /* both published by tables_init */
 static struct cds_lfht *g_gtab;
+static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
 
 static void tables_init(void)
 {
-    g_syms = new_table();
-    g_gtab = new_table();
+    struct cds_lfht *s = new_table(), *g = new_table();
+    rcu_assign_pointer(g_syms, s);
+    rcu_assign_pointer(g_gtab, g);
 }
 
-/* pthread_once's done path is one acquire load: cheap enough per lookup,
- * and a lookup before omni_rt_init (a test, omni-llc) still works. */
-static inline void tables_ready(void) { pthread_once(&g_tables_once, tables_init); }
+/* omni_rt_init made them; a lookup before it (a test, omni-llc) still
+ * works.  Not pthread_once per lookup: that is a call into libc. */
+static struct cds_lfht *sym_table(void)
+{
+    struct cds_lfht *t = rcu_dereference(g_syms);
+    if (__builtin_expect(!t, 0)) {
+        pthread_once(&g_tables_once, tables_init);
+        t = rcu_dereference(g_syms);
+    }
+    return t;
+}
+
+static struct cds_lfht *glob_table(void)
+{
+    struct cds_lfht *t = rcu_dereference(g_gtab);
+    if (__builtin_expect(!t, 0)) {
+        pthread_once(&g_tables_once, tables_init);
+        t = rcu_dereference(g_gtab);
+    }
+    return t;
+}
 
 typedef struct NameKey {
     const char *name;
@@ -89,7 +108,7 @@ static int sym_match(struct cds_lfht_node *node, const void *key)
 static OSymbol *sym_find(const NameKey *k)
 {
     struct cds_lfht_iter it;
-    cds_lfht_lookup(g_syms, (unsigned long)k->hash, sym_match, k, &it);
+    cds_lfht_lookup(sym_table(), (unsigned long)k->hash, sym_match, k, &it);
     struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
     return n ? NODE_SYM(n) : NULL;
 }
@@ -109,7 +128,7 @@ static OSymbol *sym_insert(const NameKey *k)
         memcpy(s->name, k->name, (size_t)k->len);
         s->name[k->len] = 0;
         /* publishes the symbol (full barrier before the commit) */
-        struct cds_lfht_node *won = cds_lfht_add_unique(g_syms, (unsigned long)k->hash, sym_match, k, node);
+        struct cds_lfht_node *won = cds_lfht_add_unique(sym_table(), (unsigned long)k->hash, sym_match, k, node);
         s = NODE_SYM(won); /* ours, unless a non-locking inserter won */
     }
     pthread_mutex_unlock(&g_sym_lock);
@@ -119,7 +138,6 @@ static OSymbol *sym_insert(const NameKey *k)
 OVal omni_intern(const char *name, int64_t len)
 {
     NameKey k = { name, len, name_hash(name, len) };
-    tables_ready();
     bool tmp = omni_smr_read_begin();
     OSymbol *s = sym_find(&k);
     bool added = !s;
@@ -174,7 +192,7 @@ static int glob_match(struct cds_lfht_node *node, const void *key)
 static GlobalEntry *global_find(const NameKey *k)
 {
     struct cds_lfht_iter it;
-    cds_lfht_lookup(g_gtab, (unsigned long)k->hash, glob_match, k, &it);
+    cds_lfht_lookup(glob_table(), (unsigned long)k->hash, glob_match, k, &it);
     struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
     return n ? caa_container_of(n, GlobalEntry, node) : NULL;
 }
@@ -224,7 +242,7 @@ static GlobalEntry *global_insert(const NameKey *k)
     GlobalEntry *e = global_find(k);
     if (!e) {
         e = global_new(k);
-        struct cds_lfht_node *won = cds_lfht_add_unique(g_gtab, (unsigned long)k->hash, glob_match, k, &e->node);
+        struct cds_lfht_node *won = cds_lfht_add_unique(glob_table(), (unsigned long)k->hash, glob_match, k, &e->node);
         /* only locking inserters exist, so ours always wins */
         e = caa_container_of(won, GlobalEntry, node);
     }
@@ -236,7 +254,6 @@ OVal *omni_global_slot(const char *name)
 {
     size_t len = strlen(name);
     NameKey k = { name, (int64_t)len, name_hash(name, (int64_t)len) };
-    tables_ready();
     bool tmp = omni_smr_read_begin();
     GlobalEntry *e = global_find(&k);
     bool added = !e;
@@ -268,7 +285,7 @@ const char *omni_global_name_at(size_t i)
 
 void omni_symbols_init(void)
 {
-    tables_ready();
+    pthread_once(&g_tables_once, tables_init);
 }
 
 /* ---- static literals ---------------------------------------------------------- */
