@@ -19,12 +19,18 @@
  * top-level form and after each insertion).  The writer interns a new
  * name, then sleeps 50 us (offline), until the readers are done.
  *
- * Run: ninja -C build smr_bench && build/test/smr_bench [lookups-per-thread]
+ * Run: ninja -C build smr_bench && build/test/smr_bench [lookups-per-thread [variant]]
+ * (SMR_BENCH_TRACE=1: each measured run's time on stderr)
+ * Readers are pinned, reader t to CPU t mod ncpu (SMR_BENCH_PIN=0: not),
+ * so on a loaded machine two readers still run on two cores when they run.
  * Protocol: per configuration 10 warm-up runs, then 30 measured; a run is
  * every reader doing the same number of lookups; throughput of a run =
  * readers x lookups / wall time from the start barrier to the last reader.
  * Prints the median and the p95 (95th percentile of run time, i.e. the
- * 5th-percentile throughput) in million lookups per second.
+ * 5th-percentile throughput) in million lookups per second, and the
+ * median over runs of a reader's CPU time per lookup (CLOCK_THREAD_CPUTIME_ID:
+ * time the reader was descheduled by other load does not count; cache-line
+ * contention on a lock does).
  */
 #include "rt_core.h"
 #include "smr.h"
@@ -35,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NNAMES 4096
 #define WARMUP 10
@@ -43,6 +51,8 @@
 #define QUIESCE_EVERY 1024
 
 static long g_lookups = 1000000; /* per reader per run */
+static bool g_pin = true;          /* SMR_BENCH_PIN=0: let the scheduler place readers */
+static int g_ncpu = 1;
 static char *g_names[NNAMES];
 static int64_t g_lens[NNAMES];
 
@@ -189,15 +199,30 @@ typedef struct Run {
     int id;
     int *readers_left;
     long sink;
+    double cpu;          /* the reader's CPU seconds for its lookups */
 } Run;
+
+static double thread_cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 static void *reader(void *p)
 {
     Run *r = p;
+    if (g_pin) { /* reader t on CPU t: two readers really run side by side */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(r->id % g_ncpu, &set);
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    }
     omni_smr_thread_init(); /* rwlock-lfht too: rculfhash's resizer relies on RCU */
     pthread_barrier_wait(r->go);
     InternFn intern = r->v->intern;
     long sink = 0;
+    double c0 = thread_cpu_s();
     /* each reader starts at its own place in the names */
     unsigned i = (unsigned)r->id * (NNAMES / 2 + 17);
     for (long k = 0; k < g_lookups; k++) {
@@ -206,6 +231,7 @@ static void *reader(void *p)
         if ((k & (QUIESCE_EVERY - 1)) == 0)
             omni_smr_quiescent();
     }
+    r->cpu = thread_cpu_s() - c0;
     r->sink = sink;
     uatomic_dec(r->readers_left);
     omni_smr_thread_exit();
@@ -232,8 +258,9 @@ static void *writer(void *p)
     return NULL;
 }
 
-/* One run: wall seconds for nreaders x g_lookups lookups. */
-static double one_run(const Variant *v, int nreaders, bool with_writer)
+/* One run: wall seconds for nreaders x g_lookups lookups; *cpu: the
+ * readers' mean CPU seconds. */
+static double one_run(const Variant *v, int nreaders, bool with_writer, double *cpu)
 {
     int nthreads = nreaders + (with_writer ? 1 : 0);
     pthread_barrier_t go;
@@ -242,7 +269,7 @@ static double one_run(const Variant *v, int nreaders, bool with_writer)
     pthread_t th[4];
     Run runs[4];
     for (int t = 0; t < nthreads; t++) {
-        runs[t] = (Run){ v, &go, t, &left, 0 };
+        runs[t] = (Run){ v, &go, t, &left, 0, 0 };
         pthread_create(&th[t], NULL, t < nreaders ? reader : writer, &runs[t]);
     }
     pthread_barrier_wait(&go);
@@ -255,6 +282,10 @@ static double one_run(const Variant *v, int nreaders, bool with_writer)
         pthread_join(th[t], NULL);
     omni_smr_online();
     pthread_barrier_destroy(&go);
+    double c = 0;
+    for (int t = 0; t < nreaders; t++)
+        c += runs[t].cpu;
+    *cpu = c / nreaders;
     return dt;
 }
 
@@ -266,18 +297,24 @@ static int cmp_double(const void *a, const void *b)
 
 static void measure(const Variant *v, int nreaders, bool with_writer)
 {
-    double t[RUNS];
+    double t[RUNS], cpu[RUNS], c;
     for (int i = 0; i < WARMUP; i++)
-        one_run(v, nreaders, with_writer);
-    for (int i = 0; i < RUNS; i++)
-        t[i] = one_run(v, nreaders, with_writer);
+        one_run(v, nreaders, with_writer, &c);
+    const char *trace = getenv("SMR_BENCH_TRACE"); /* each run's seconds on stderr */
+    for (int i = 0; i < RUNS; i++) {
+        t[i] = one_run(v, nreaders, with_writer, &cpu[i]);
+        if (trace && *trace)
+            fprintf(stderr, "  run %d: %.4f s\n", i, t[i]);
+    }
     qsort(t, RUNS, sizeof t[0], cmp_double);
+    qsort(cpu, RUNS, sizeof cpu[0], cmp_double);
+    double cpu_med = (cpu[RUNS / 2 - 1] + cpu[RUNS / 2]) / 2;
     double med = (t[RUNS / 2 - 1] + t[RUNS / 2]) / 2;
     double p95 = t[(RUNS * 95 + 99) / 100 - 1]; /* 29th of 30 */
     double ops = (double)nreaders * (double)g_lookups;
-    printf("%-12s %d reader%s%-9s  median %8.2f M lookups/s   p95 %8.2f M lookups/s   (%.1f ns/lookup/thread)\n",
+    printf("%-12s %d reader%s%-9s  median %6.2f M lookups/s  p95 %6.2f M lookups/s  | CPU %6.1f ns/lookup\n",
            v->name, nreaders, nreaders > 1 ? "s" : "", with_writer ? " +writer" : "", ops / med / 1e6,
-           ops / p95 / 1e6, med / (double)g_lookups * 1e9);
+           ops / p95 / 1e6, cpu_med / (double)g_lookups * 1e9);
     fflush(stdout);
 }
 
@@ -285,6 +322,12 @@ int main(int argc, char **argv)
 {
     if (argc > 1)
         g_lookups = atol(argv[1]);
+    const char *only = argc > 2 ? argv[2] : NULL; /* e.g. "qsbr" */
+    const char *pin = getenv("SMR_BENCH_PIN");
+    g_pin = !(pin && strcmp(pin, "0") == 0);
+    g_ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (g_ncpu < 1)
+        g_ncpu = 1;
     omni_rt_init(0, NULL);
     oa_grow(); /* its first 1,024 slots, as omni_symbols_init did */
     lf_tab = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
@@ -297,11 +340,12 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++)
             variants[k].intern(g_names[i], n); /* all present: lookups hit */
     }
-    printf("%ld lookups per reader per run, %d names; %d warm-up + %d measured runs\n", g_lookups, NNAMES,
-           WARMUP, RUNS);
+    printf("%ld lookups per reader per run, %d names; %d warm-up + %d measured runs; readers %s (%d CPUs)\n",
+           g_lookups, NNAMES, WARMUP, RUNS, g_pin ? "pinned one per CPU" : "unpinned", g_ncpu);
     struct { int readers; bool writer; } cfg[] = { { 1, false }, { 2, false }, { 2, true } };
     for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++)
         for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++)
-            measure(&variants[k], cfg[c].readers, cfg[c].writer);
+            if (!only || strcmp(only, variants[k].name) == 0)
+                measure(&variants[k], cfg[c].readers, cfg[c].writer);
     return 0;
 }
