@@ -3,6 +3,7 @@
  * omni_rt_init brings up, once, everything compiled code relies on before
  * its first instruction: the static and global regions, the symbol and
  * global tables, and the built-in function values in their global slots.
+ * It registers the calling thread as a QSBR reader (smr.h).
  * omni_rt_fini flushes program output and, when asked (omni-jit
  * --region-stats, or OMNI_REGION_STATS=1 in the environment), prints the
  * region accounting report (region_stats.c, docs/REGION_ACCOUNTING.md) to
@@ -10,6 +11,7 @@
  * retention thresholds (read by omni_region_init).
  */
 #include "rt_core.h"
+#include "smr.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -41,6 +43,8 @@ void omni_rt_init(int argc, char **argv)
 {
     g_argc = argc;
     g_argv = argv;
+    /* the calling thread reads the runtime's tables lock-free (smr.h) */
+    omni_smr_thread_init();
     pthread_once(&g_once, init_once);
 }
 

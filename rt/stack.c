@@ -22,6 +22,7 @@
  * calling thread (its omni_try, or exit status 1).
  */
 #include "rt_core.h"
+#include "smr.h"
 
 #include <link.h>
 #include <pthread.h>
@@ -316,7 +317,9 @@ static void *big_thread(void *p)
     omni_tl_stack_limit = j->guard_hi + SOFT_MARGIN;
     /* Installed per run: a library (LLVM) may have replaced it since. */
     install_fault_handlers();
+    omni_smr_thread_init(); /* a reader of the runtime's tables (smr.h) */
     j->raised = omni_try(job_call, j);
+    omni_smr_thread_exit();
     omni_tl_stack_limit = 0;
     tl_guard_lo = tl_guard_hi = tl_open_lo = 0;
     tl_job = NULL;
@@ -376,7 +379,10 @@ int omni_run_with_big_stack(int (*fn)(void *), void *arg)
     char *base;
     size_t size;
     big_start(&job, BIG_STACK_SIZE, &th, &base, &size);
+    /* blocked for the whole program: offline, or no grace period could end */
+    omni_smr_offline();
     pthread_join(th, NULL);
+    omni_smr_online();
     free(job.elf);
     big_unmap(base, size);
     if (job.raised)
@@ -407,7 +413,9 @@ OmniBigThread *omni_big_thread_start(int (*fn)(void *), void *arg)
 
 int omni_big_thread_join(OmniBigThread *t)
 {
+    omni_smr_offline(); /* a blocking wait (docs/SMR_FOR_RUNTIME_STRUCTURES.md) */
     pthread_join(t->th, NULL);
+    omni_smr_online();
     int result = t->job.raised ? -1 : t->job.result;
     free(t->job.elf);
     big_unmap(t->base, t->size);

@@ -4,20 +4,33 @@
  * one per name, so eq? compares them by address.  Global variables live in
  * slots that never move: compiled code caches a slot's address, and a REPL
  * redefinition is a store into the same slot.  Slots are created holding
- * OMNI_UNBOUND.  Both tables take a mutex on lookup for now (lookups happen
- * at module load, not in loops); design.md plans liburcu QSBR reads.
+ * OMNI_UNBOUND.
+ *
+ * Both name tables are liburcu lock-free hash tables (rculfhash, QSBR
+ * flavour; smr.h, docs/SMR_FOR_RUNTIME_STRUCTURES.md): a lookup takes no
+ * lock.  Insertion takes the table's mutex (one inserter at a time, so a
+ * symbol is never allocated twice) and adds with cds_lfht_add_unique, which
+ * keeps one node per name even against an inserter that did not lock.
+ * Symbols and global entries are never freed; what QSBR reclaims is the
+ * tables' own memory: rculfhash's bucket arrays when it resizes, and the
+ * array of global blocks when it grows (call_rcu).  After inserting, the
+ * thread reports a quiescent state (it holds no table pointer then), so a
+ * long run that interns many names lets resizes finish.
  * The omni_static_* constructors build the literals compiled code needs at
  * run time, flagged OHF_STATIC like symbols.
  */
+#include "smr.h"
 #include "rt_core.h"
 
+#include <urcu/rculfhash.h>
+
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-static pthread_mutex_t g_sym_lock = PTHREAD_MUTEX_INITIALIZER;
-static OSymbol **g_syms;   /* open addressing, power-of-two size */
-static size_t g_nsyms, g_symcap;
+/* Initial buckets of each table (auto-resized; a power of two). */
+#define TABLE_INIT_BUCKETS 1024
 
 static uint64_t name_hash(const char *s, int64_t n)
 {
@@ -29,48 +42,110 @@ static uint64_t name_hash(const char *s, int64_t n)
     return h;
 }
 
-static void sym_grow(void)
+static struct cds_lfht *new_table(void)
 {
-    size_t cap = g_symcap ? g_symcap * 2 : 1024;
-    OSymbol **t = calloc(cap, sizeof *t);
+    struct cds_lfht *t = cds_lfht_new(TABLE_INIT_BUCKETS, TABLE_INIT_BUCKETS, 0,
+                                      CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
     if (!t)
-        omni_internal_error("out of memory (symbol table)");
-    for (size_t i = 0; i < g_symcap; i++) {
-        OSymbol *s = g_syms[i];
-        if (!s)
-            continue;
-        size_t j = s->hash & (cap - 1);
-        while (t[j])
-            j = (j + 1) & (cap - 1);
-        t[j] = s;
+        omni_internal_error("out of memory (symbol tables)");
+    return t;
+}
+
+/* ---- symbols --------------------------------------------------------------- */
+
+/* A symbol's table node sits just before the symbol in the same static
+ * allocation (OSymbol's layout is the ABI: it has no room for it). */
+#define SYM_NODE_SIZE ((sizeof(struct cds_lfht_node) + 7) & ~(size_t)7)
+#define NODE_SYM(n) ((OSymbol *)((char *)(n) + SYM_NODE_SIZE))
+
+static pthread_mutex_t g_sym_lock = PTHREAD_MUTEX_INITIALIZER; /* inserters */
+static struct cds_lfht *g_syms;  /* both published by tables_init */
+static struct cds_lfht *g_gtab;
+static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_init(void)
+{
+    struct cds_lfht *s = new_table(), *g = new_table();
+    rcu_assign_pointer(g_syms, s);
+    rcu_assign_pointer(g_gtab, g);
+}
+
+/* omni_rt_init made them; a lookup before it (a test, omni-llc) still
+ * works.  Not pthread_once per lookup: that is a call into libc. */
+static struct cds_lfht *sym_table(void)
+{
+    struct cds_lfht *t = rcu_dereference(g_syms);
+    if (__builtin_expect(!t, 0)) {
+        pthread_once(&g_tables_once, tables_init);
+        t = rcu_dereference(g_syms);
     }
-    free(g_syms);
-    g_syms = t;
-    g_symcap = cap;
+    return t;
+}
+
+static struct cds_lfht *glob_table(void)
+{
+    struct cds_lfht *t = rcu_dereference(g_gtab);
+    if (__builtin_expect(!t, 0)) {
+        pthread_once(&g_tables_once, tables_init);
+        t = rcu_dereference(g_gtab);
+    }
+    return t;
+}
+
+typedef struct NameKey {
+    const char *name;
+    int64_t len;
+    uint64_t hash;
+} NameKey;
+
+static int sym_match(struct cds_lfht_node *node, const void *key)
+{
+    const NameKey *k = key;
+    const OSymbol *s = NODE_SYM(node);
+    return s->hash == k->hash && s->len == k->len && memcmp(s->name, k->name, (size_t)k->len) == 0;
+}
+
+static OSymbol *sym_find(const NameKey *k)
+{
+    struct cds_lfht_iter it;
+    cds_lfht_lookup(sym_table(), (unsigned long)k->hash, sym_match, k, &it);
+    struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+    return n ? NODE_SYM(n) : NULL;
+}
+
+static OSymbol *sym_insert(const NameKey *k)
+{
+    pthread_mutex_lock(&g_sym_lock);
+    OSymbol *s = sym_find(k); /* another inserter may have won */
+    if (!s) {
+        char *p = omni_static_alloc(SYM_NODE_SIZE + sizeof(OSymbol) + (size_t)k->len + 1);
+        struct cds_lfht_node *node = (struct cds_lfht_node *)p;
+        cds_lfht_node_init(node);
+        s = NODE_SYM(node);
+        omni_static_hdr(s, OT_SYMBOL);
+        s->hash = k->hash;
+        s->len = k->len;
+        memcpy(s->name, k->name, (size_t)k->len);
+        s->name[k->len] = 0;
+        /* publishes the symbol (full barrier before the commit) */
+        struct cds_lfht_node *won = cds_lfht_add_unique(sym_table(), (unsigned long)k->hash, sym_match, k, node);
+        s = NODE_SYM(won); /* ours, unless a non-locking inserter won */
+    }
+    pthread_mutex_unlock(&g_sym_lock);
+    return s;
 }
 
 OVal omni_intern(const char *name, int64_t len)
 {
-    uint64_t h = name_hash(name, len);
-    pthread_mutex_lock(&g_sym_lock);
-    if ((g_nsyms + 1) * 2 > g_symcap)
-        sym_grow();
-    size_t j = h & (g_symcap - 1);
-    for (OSymbol *s; (s = g_syms[j]); j = (j + 1) & (g_symcap - 1)) {
-        if (s->hash == h && s->len == len && memcmp(s->name, name, (size_t)len) == 0) {
-            pthread_mutex_unlock(&g_sym_lock);
-            return OMNI_VAL(s);
-        }
-    }
-    OSymbol *s = omni_static_alloc(sizeof(OSymbol) + (size_t)len + 1);
-    omni_static_hdr(s, OT_SYMBOL);
-    s->hash = h;
-    s->len = len;
-    memcpy(s->name, name, (size_t)len);
-    s->name[len] = 0;
-    g_syms[j] = s;
-    g_nsyms++;
-    pthread_mutex_unlock(&g_sym_lock);
+    NameKey k = { name, len, name_hash(name, len) };
+    bool tmp = omni_smr_read_begin();
+    OSymbol *s = sym_find(&k);
+    bool added = !s;
+    if (added)
+        s = sym_insert(&k);
+    omni_smr_read_end(tmp);
+    if (added)
+        omni_smr_quiescent(); /* no table pointer held: let a resize finish */
     return OMNI_VAL(s);
 }
 
@@ -81,81 +156,112 @@ OVal omni_intern(const char *name, int64_t len)
 typedef struct GlobalEntry {
     OVal val;
     char *name;
+    size_t len;
     uint64_t hash;
+    struct cds_lfht_node node;
 } GlobalEntry;
 
 #define GBLOCK 256 /* entries are allocated in blocks that never move */
 
-static pthread_mutex_t g_glob_lock = PTHREAD_MUTEX_INITIALIZER;
-static GlobalEntry **g_blocks;
-static size_t g_nblocks, g_blockcap;
-static size_t g_nglobals;
-static GlobalEntry **g_gtab;         /* name → entry, open addressing */
-static size_t g_gtabcap;
+/* The array of block pointers is replaced (never realloc'd in place) when
+ * it fills: readers (omni_global_name_at) may hold the old one until they
+ * pass a quiescent state; call_rcu frees it after that. */
+typedef struct BlockArray {
+    struct rcu_head rcu;
+    size_t cap;
+    GlobalEntry *blocks[];
+} BlockArray;
 
-static void gtab_insert(GlobalEntry **t, size_t cap, GlobalEntry *e)
+static pthread_mutex_t g_glob_lock = PTHREAD_MUTEX_INITIALIZER; /* inserters */
+static BlockArray *g_blocks;  /* rcu_assign_pointer / rcu_dereference */
+static size_t g_nblocks;      /* under g_glob_lock */
+static size_t g_nglobals;     /* stored after the entry is complete */
+
+static void free_block_array(struct rcu_head *h)
 {
-    size_t j = e->hash & (cap - 1);
-    while (t[j])
-        j = (j + 1) & (cap - 1);
-    t[j] = e;
+    free(caa_container_of(h, BlockArray, rcu));
 }
 
-static GlobalEntry *global_new(const char *name, size_t len, uint64_t h)
+static int glob_match(struct cds_lfht_node *node, const void *key)
 {
-    if (g_nglobals == g_nblocks * GBLOCK) {
-        if (g_nblocks == g_blockcap) {
-            g_blockcap = g_blockcap ? g_blockcap * 2 : 16;
-            GlobalEntry **nb = realloc(g_blocks, g_blockcap * sizeof *nb);
-            if (!nb)
+    const NameKey *k = key;
+    const GlobalEntry *e = caa_container_of(node, GlobalEntry, node);
+    return e->hash == k->hash && e->len == (size_t)k->len && memcmp(e->name, k->name, (size_t)k->len) == 0;
+}
+
+static GlobalEntry *global_find(const NameKey *k)
+{
+    struct cds_lfht_iter it;
+    cds_lfht_lookup(glob_table(), (unsigned long)k->hash, glob_match, k, &it);
+    struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+    return n ? caa_container_of(n, GlobalEntry, node) : NULL;
+}
+
+/* Under g_glob_lock. */
+static GlobalEntry *global_new(const NameKey *k)
+{
+    size_t i = g_nglobals;
+    if (i == g_nblocks * GBLOCK) {
+        BlockArray *a = g_blocks;
+        if (!a || g_nblocks == a->cap) {
+            size_t cap = a ? a->cap * 2 : 16;
+            BlockArray *na = malloc(sizeof(BlockArray) + cap * sizeof(GlobalEntry *));
+            if (!na)
                 omni_internal_error("out of memory (globals)");
-            g_blocks = nb;
+            na->cap = cap;
+            if (g_nblocks)
+                memcpy(na->blocks, a->blocks, g_nblocks * sizeof(GlobalEntry *));
+            rcu_assign_pointer(g_blocks, na);
+            if (a)
+                call_rcu(&a->rcu, free_block_array);
+            a = na;
         }
-        if (!(g_blocks[g_nblocks] = calloc(GBLOCK, sizeof(GlobalEntry))))
+        if (!(a->blocks[g_nblocks] = calloc(GBLOCK, sizeof(GlobalEntry))))
             omni_internal_error("out of memory (globals)");
         g_nblocks++;
     }
-    GlobalEntry *e = &g_blocks[g_nglobals / GBLOCK][g_nglobals % GBLOCK];
+    GlobalEntry *e = &g_blocks->blocks[i / GBLOCK][i % GBLOCK];
     e->val = OMNI_UNBOUND;
-    e->hash = h;
-    if (!(e->name = malloc(len + 1)))
+    e->hash = k->hash;
+    e->len = (size_t)k->len;
+    if (!(e->name = malloc((size_t)k->len + 1)))
         omni_internal_error("out of memory (globals)");
-    memcpy(e->name, name, len);
-    e->name[len] = 0;
-    g_nglobals++;
-    if ((g_nglobals + 1) * 2 > g_gtabcap) {
-        size_t cap = g_gtabcap ? g_gtabcap * 2 : 1024;
-        GlobalEntry **t = calloc(cap, sizeof *t);
-        if (!t)
-            omni_internal_error("out of memory (globals)");
-        for (size_t i = 0; i < g_gtabcap; i++)
-            if (g_gtab[i])
-                gtab_insert(t, cap, g_gtab[i]);
-        free(g_gtab);
-        g_gtab = t;
-        g_gtabcap = cap;
+    memcpy(e->name, k->name, (size_t)k->len);
+    e->name[k->len] = 0;
+    cds_lfht_node_init(&e->node);
+    /* publish the entry for omni_global_name_at: the block pointer and the
+     * entry are written before the count that covers them */
+    cmm_smp_wmb();
+    CMM_STORE_SHARED(g_nglobals, i + 1);
+    return e;
+}
+
+static GlobalEntry *global_insert(const NameKey *k)
+{
+    pthread_mutex_lock(&g_glob_lock);
+    GlobalEntry *e = global_find(k);
+    if (!e) {
+        e = global_new(k);
+        struct cds_lfht_node *won = cds_lfht_add_unique(glob_table(), (unsigned long)k->hash, glob_match, k, &e->node);
+        /* only locking inserters exist, so ours always wins */
+        e = caa_container_of(won, GlobalEntry, node);
     }
-    gtab_insert(g_gtab, g_gtabcap, e);
+    pthread_mutex_unlock(&g_glob_lock);
     return e;
 }
 
 OVal *omni_global_slot(const char *name)
 {
     size_t len = strlen(name);
-    uint64_t h = name_hash(name, (int64_t)len);
-    pthread_mutex_lock(&g_glob_lock);
-    GlobalEntry *e = NULL;
-    if (g_gtabcap) {
-        for (size_t j = h & (g_gtabcap - 1); g_gtab[j]; j = (j + 1) & (g_gtabcap - 1)) {
-            if (g_gtab[j]->hash == h && strcmp(g_gtab[j]->name, name) == 0) {
-                e = g_gtab[j];
-                break;
-            }
-        }
-    }
-    if (!e)
-        e = global_new(name, len, h);
-    pthread_mutex_unlock(&g_glob_lock);
+    NameKey k = { name, (int64_t)len, name_hash(name, (int64_t)len) };
+    bool tmp = omni_smr_read_begin();
+    GlobalEntry *e = global_find(&k);
+    bool added = !e;
+    if (added)
+        e = global_insert(&k);
+    omni_smr_read_end(tmp);
+    if (added)
+        omni_smr_quiescent();
     return &e->val;
 }
 
@@ -167,19 +273,19 @@ const char *omni_global_name(OVal *slot)
 const char *omni_global_name_at(size_t i)
 {
     const char *name = NULL;
-    pthread_mutex_lock(&g_glob_lock); /* g_blocks may be reallocated */
-    if (i < g_nglobals)
-        name = g_blocks[i / GBLOCK][i % GBLOCK].name;
-    pthread_mutex_unlock(&g_glob_lock);
+    bool tmp = omni_smr_read_begin();
+    if (i < CMM_LOAD_SHARED(g_nglobals)) {
+        cmm_smp_rmb(); /* the count before the array and entry it covers */
+        BlockArray *a = rcu_dereference(g_blocks);
+        name = a->blocks[i / GBLOCK][i % GBLOCK].name;
+    }
+    omni_smr_read_end(tmp);
     return name;
 }
 
 void omni_symbols_init(void)
 {
-    pthread_mutex_lock(&g_sym_lock);
-    if (!g_symcap)
-        sym_grow();
-    pthread_mutex_unlock(&g_sym_lock);
+    pthread_once(&g_tables_once, tables_init);
 }
 
 /* ---- static literals ---------------------------------------------------------- */

@@ -37,6 +37,7 @@
  * their core to the end.
  */
 #include "b_common.h"
+#include "smr.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -100,7 +101,9 @@ static bool timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
+    omni_smr_offline(); /* a blocking wait: no grace period waits for us */
     pthread_cond_timedwait(cv, mu, &ts);
+    omni_smr_online();
     return omni_region_mine(NULL) && omni_take_interrupt();
 }
 

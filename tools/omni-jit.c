@@ -27,6 +27,7 @@
 
 #include "../llvm_backend/lb.h"
 #include "../rt/rt_internal.h"
+#include "../rt/smr.h"
 #include "driver.h"
 
 #define TOOL "omni-jit"
@@ -268,6 +269,9 @@ static bool jit_eval(JitState *J, const RirModule *m, bool echo)
     }
     free(call.text);
     omni_out_flush();
+    /* end of a top-level form: this thread holds no pointer into the
+     * runtime's tables, so reclamation of their old memory may proceed */
+    omni_smr_quiescent();
     J->t_run += drv_now() - t1;
     return ok;
 }
@@ -669,8 +673,10 @@ static int run_repl(JitState *J)
         repl_sigint_mode(true);
         repl_interrupted = 0;
         int count = 0;
+        omni_smr_offline(); /* waiting for the user must not hold up reclamation */
         const char *line = el_gets(el, &count);
         int read_errno = errno;
+        omni_smr_online();
         repl_sigint_mode(false);
         if (repl_interrupted || (!line && count < 0 && read_errno == EINTR)) {
             /* Ctrl-C: forget the pending input, fresh prompt */

@@ -136,6 +136,9 @@ static bool link_executable(const char *obj, const char *out, bool verbose)
     args[n++] = OMNI_RT_LIB;
     if (OMNI_SANITIZE_LINK[0])
         args[n++] = OMNI_SANITIZE_LINK;
+    args[n++] = "-lurcu-cds"; /* the runtime's lock-free tables (rt/smr.h) */
+    args[n++] = "-lurcu-qsbr";
+    args[n++] = "-lurcu-common";
     args[n++] = "-lm";
     args[n++] = "-lpthread";
     args[n] = NULL;

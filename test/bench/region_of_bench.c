@@ -13,7 +13,7 @@
  *
  * Build and run (after building libomni_rt.a in BUILD):
  *   gcc -O2 -D_GNU_SOURCE -Irt test/bench/region_of_bench.c BUILD/libomni_rt.a \
- *       -lm -lpthread -o /tmp/region_of_bench && /tmp/region_of_bench
+ *       -lurcu-cds -lurcu-qsbr -lurcu-common -lm -lpthread -o /tmp/region_of_bench && /tmp/region_of_bench
  * Fastest of 9 runs after a warm-up (the machines here are shared).
  */
 #include "rt_core.h"

@@ -6,7 +6,7 @@
  *
  * Build and run (after building libomni_rt.a in BUILD):
  *   gcc -O2 -D_GNU_SOURCE -Irt test/bench/region_scope_bench.c BUILD/libomni_rt.a \
- *       -lm -lpthread -o /tmp/region_scope_bench && /tmp/region_scope_bench
+ *       -lurcu-cds -lurcu-qsbr -lurcu-common -lm -lpthread -o /tmp/region_scope_bench && /tmp/region_scope_bench
  * Prints ns per new+alloc+exit for k = 0, 1, 4, 10 pairs (inline buffer)
  * and 16 pairs (takes an arena chunk), parent = the global region and
  * parent = a scope region; fastest of 9 runs of 5M iterations after a

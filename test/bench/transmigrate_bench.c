@@ -6,7 +6,7 @@
  *
  * Build and run (after building libomni_rt.a in BUILD):
  *   gcc -O2 -D_GNU_SOURCE -Irt test/bench/transmigrate_bench.c BUILD/libomni_rt.a \
- *       -lm -lpthread -o /tmp/transmigrate_bench && /tmp/transmigrate_bench
+ *       -lurcu-cds -lurcu-qsbr -lurcu-common -lm -lpthread -o /tmp/transmigrate_bench && /tmp/transmigrate_bench
  * Each measurement copies the graph REPS times (one fresh destination
  * region per copy, reclaimed outside the timed part; the C copies freed
  * outside it too) and reports the fastest of 9 runs after a warm-up run
