@@ -175,6 +175,21 @@ static inline bool omni_cas_acqrel_u32(uint32_t *p, uint32_t *expected, uint32_t
                                     __ATOMIC_RELEASE, __ATOMIC_RELAXED);           \
     })
 
+/* Publication of a pointer (the global table's block array, rt/symbol.c):
+ * a release store, read back with an acquire load. */
+#define omni_store_release_ptr(pp, v) \
+    __extension__({ OMNI_ATOMIC_PTR_CHECK_(pp); __atomic_store_n((pp), (v), __ATOMIC_RELEASE); })
+
+#define omni_load_acquire_ptr(pp) \
+    __extension__({ OMNI_ATOMIC_PTR_CHECK_(pp); __atomic_load_n((pp), __ATOMIC_ACQUIRE); })
+
+/* A count that publishes the entries below it (the global table): release
+ * store after the entry is complete, acquire load before reading it. */
+static inline void omni_store_release_u64(uint64_t *p, uint64_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
 /* Take a whole lock-free stack: acquire pairs with the pushes' release. */
 #define omni_exchange_acquire_ptr(pp, v) \
     __extension__({ OMNI_ATOMIC_PTR_CHECK_(pp); __atomic_exchange_n((pp), (v), __ATOMIC_ACQUIRE); })

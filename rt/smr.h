@@ -72,4 +72,15 @@ static inline void omni_smr_read_end(bool tmp)
         rcu_thread_offline();
 }
 
+/* ThreadSanitizer does not see liburcu's barriers (inline assembly and an
+ * uninstrumented library): the publication points say what they order. */
+#ifdef OMNI_TSAN
+#include <sanitizer/tsan_interface.h>
+#define OMNI_TSAN_RELEASE(p) __tsan_release((void *)(p))
+#define OMNI_TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#else
+#define OMNI_TSAN_RELEASE(p) ((void)(p))
+#define OMNI_TSAN_ACQUIRE(p) ((void)(p))
+#endif
+
 #endif

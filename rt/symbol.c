@@ -101,6 +101,7 @@ typedef struct NameKey {
 static int sym_match(struct cds_lfht_node *node, const void *key)
 {
     const NameKey *k = key;
+    OMNI_TSAN_ACQUIRE(node);
     const OSymbol *s = NODE_SYM(node);
     return s->hash == k->hash && s->len == k->len && memcmp(s->name, k->name, (size_t)k->len) == 0;
 }
@@ -128,6 +129,7 @@ static OSymbol *sym_insert(const NameKey *k)
         memcpy(s->name, k->name, (size_t)k->len);
         s->name[k->len] = 0;
         /* publishes the symbol (full barrier before the commit) */
+        OMNI_TSAN_RELEASE(node);
         struct cds_lfht_node *won = cds_lfht_add_unique(sym_table(), (unsigned long)k->hash, sym_match, k, node);
         s = NODE_SYM(won); /* ours, unless a non-locking inserter won */
     }
@@ -173,9 +175,9 @@ typedef struct BlockArray {
 } BlockArray;
 
 static pthread_mutex_t g_glob_lock = PTHREAD_MUTEX_INITIALIZER; /* inserters */
-static BlockArray *g_blocks;  /* rcu_assign_pointer / rcu_dereference */
+static BlockArray *g_blocks;  /* release store / acquire load (omni_atomic.h) */
 static size_t g_nblocks;      /* under g_glob_lock */
-static size_t g_nglobals;     /* stored after the entry is complete */
+static uint64_t g_nglobals;   /* stored (release) after the entry is complete */
 
 static void free_block_array(struct rcu_head *h)
 {
@@ -185,6 +187,7 @@ static void free_block_array(struct rcu_head *h)
 static int glob_match(struct cds_lfht_node *node, const void *key)
 {
     const NameKey *k = key;
+    OMNI_TSAN_ACQUIRE(node);
     const GlobalEntry *e = caa_container_of(node, GlobalEntry, node);
     return e->hash == k->hash && e->len == (size_t)k->len && memcmp(e->name, k->name, (size_t)k->len) == 0;
 }
@@ -211,7 +214,7 @@ static GlobalEntry *global_new(const NameKey *k)
             na->cap = cap;
             if (g_nblocks)
                 memcpy(na->blocks, a->blocks, g_nblocks * sizeof(GlobalEntry *));
-            rcu_assign_pointer(g_blocks, na);
+            omni_store_release_ptr(&g_blocks, na);
             if (a)
                 call_rcu(&a->rcu, free_block_array);
             a = na;
@@ -231,8 +234,7 @@ static GlobalEntry *global_new(const NameKey *k)
     cds_lfht_node_init(&e->node);
     /* publish the entry for omni_global_name_at: the block pointer and the
      * entry are written before the count that covers them */
-    cmm_smp_wmb();
-    CMM_STORE_SHARED(g_nglobals, i + 1);
+    omni_store_release_u64(&g_nglobals, i + 1);
     return e;
 }
 
@@ -242,6 +244,7 @@ static GlobalEntry *global_insert(const NameKey *k)
     GlobalEntry *e = global_find(k);
     if (!e) {
         e = global_new(k);
+        OMNI_TSAN_RELEASE(&e->node);
         struct cds_lfht_node *won = cds_lfht_add_unique(glob_table(), (unsigned long)k->hash, glob_match, k, &e->node);
         /* only locking inserters exist, so ours always wins */
         e = caa_container_of(won, GlobalEntry, node);
@@ -274,9 +277,8 @@ const char *omni_global_name_at(size_t i)
 {
     const char *name = NULL;
     bool tmp = omni_smr_read_begin();
-    if (i < CMM_LOAD_SHARED(g_nglobals)) {
-        cmm_smp_rmb(); /* the count before the array and entry it covers */
-        BlockArray *a = rcu_dereference(g_blocks);
+    if (i < omni_load_acquire_u64(&g_nglobals)) { /* the count before what it covers */
+        BlockArray *a = omni_load_acquire_ptr(&g_blocks);
         name = a->blocks[i / GBLOCK][i % GBLOCK].name;
     }
     omni_smr_read_end(tmp);

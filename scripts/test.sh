@@ -1,24 +1,29 @@
 #!/usr/bin/env bash
-# test.sh — install what is missing, build OmniLisp twice and run every test
-# in both builds:
-#   build/        the normal build (RelWithDebInfo)
-#   build-asan/   -DOMNI_SANITIZE=ON (AddressSanitizer + UndefinedBehaviorSanitizer)
+# test.sh — install what is missing, build OmniLisp three times and run the
+# tests in each build:
+#   build/        the normal build (RelWithDebInfo): every test
+#   build-asan/   -DOMNI_SANITIZE=ON (AddressSanitizer + UndefinedBehaviorSanitizer):
+#                 every test
+#   build-tsan/   -DOMNI_SANITIZE=thread (ThreadSanitizer): the tests that run
+#                 threads (unit test_threads, test_smr, test_regions; lit threads/)
 # Each build runs ctest: one Check executable per test/unit/test_*.c and the
-# lit suite (test/lit: diag/ rir/ llvm/ run/).  Prints one line per suite and
-# ends with "N passed, N failed" (summed over both builds); exits non-zero
-# when anything fails.
+# lit suite (test/lit: diag/ rir/ llvm/ run/ threads/ ...).  Prints one line
+# per suite and ends with "N passed, N failed" (summed over the builds);
+# exits non-zero when anything fails.
 #
 # Options: --no-asan   only the normal build
-#          --asan-only only the sanitizer build
+#          --asan-only only the AddressSanitizer build
+#          --no-tsan   the normal and AddressSanitizer builds
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-configs=(normal asan)
+configs=(normal asan tsan)
 for arg in "$@"; do
     case "$arg" in
         --no-asan) configs=(normal) ;;
         --asan-only) configs=(asan) ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        --no-tsan) configs=(normal asan) ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "test.sh: unknown option: $arg" >&2; exit 2 ;;
     esac
 done
@@ -61,6 +66,7 @@ for c in "${configs[@]}"; do
     case "$c" in
         normal) run_config build "$OMNI_ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
         asan)   run_config asan "$OMNI_ROOT/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOMNI_SANITIZE=ON ;;
+        tsan)   run_config tsan "$OMNI_ROOT/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOMNI_SANITIZE=thread ;;
     esac
 done
 

@@ -64,6 +64,12 @@ for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TMPDIR", "HOME"):
         config.environment[var] = os.environ[var]
 config.environment.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
 config.environment.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+# ThreadSanitizer: a report fails the run (exit 66); liburcu's grace periods
+# are invisible to it (test/sanitizer/tsan.supp says which reports that makes)
+if "TSAN_OPTIONS" in os.environ:
+    config.environment["TSAN_OPTIONS"] = os.environ["TSAN_OPTIONS"]
+config.environment.setdefault("TSAN_OPTIONS", "exitcode=66:suppressions=%s"
+                              % os.path.join(repo_root, "test", "sanitizer", "tsan.supp"))
 
 # gdb runs the JIT debugging test (test/lit/tools/jit-gdb.omni)
 import shutil

@@ -139,7 +139,7 @@ static void *glob_reader(void *p)
         int w = (int)(seed >> 16) % NWRITERS, i = (int)(seed >> 8) % NGLOBALS;
         gname(buf, sizeof buf, w, i);
         OVal *slot = omni_global_slot(buf);
-        OVal v = CMM_LOAD_SHARED(*slot);
+        OVal v = omni_load_relaxed_u64(slot); /* a writer may be storing it */
         if (v != OMNI_UNBOUND) {
             j->seen_bound++;
             if (v != omni_fix(gvalue(w, i)))
