@@ -93,7 +93,7 @@ typedef struct TmBlock {
 typedef struct TmSide {
     OVal key, copy;
 } TmSide;
-#define TM_SIDE_FIRST 256
+#define TM_SIDE_FIRST 16 /* 256 bytes cleared per copy: most hand-offs are small; larger ones grow x4 */
 
 typedef struct Tm {
     Region *from, *to;
