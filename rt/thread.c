@@ -89,11 +89,57 @@ static void handoff_drop(Handoff h)
 }
 
 /* ---- blocking waits -----------------------------------------------------------
- * A wait on a condition variable wakes every 50 ms to see whether the REPL
- * wants the program thread interrupted (Ctrl-C): the wait then ends with
- * the runtime error "interrupted", raised with the mutex released. */
-static bool timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
+ * A wait (recv, send, join) is a loop on a condition variable that wakes
+ * every 50 ms, for two things:
+ *  - Ctrl-C: the REPL may want the program thread interrupted; the wait
+ *    then ends with the runtime error "interrupted";
+ *  - deadlock: when every live thread of the program is in such a wait and
+ *    each has found its condition false since the last event that could
+ *    make one true (`g_events` counts sends, receives, closes and thread
+ *    ends, each made under the lock its waiters check under), nothing can
+ *    ever wake any of them: the wait ends with a runtime error naming the
+ *    deadlock.  Exact, not a timeout: a thread woken by an event has not
+ *    seen it yet, so it keeps the others from concluding.
+ * Both errors are raised by the caller with its mutex released. */
+enum { WAIT_ON, WAIT_INTERRUPTED, WAIT_DEADLOCK };
+
+typedef struct Waiter {
+    uint64_t seen;            /* g_events when its condition was last false */
+    struct Waiter *prev, *next;
+} Waiter;
+
+static pthread_mutex_t g_wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static Waiter *g_waiters;    /* under g_wait_lock */
+static uint64_t g_nwaiting;  /* under g_wait_lock */
+static uint64_t g_alive = 1; /* the program thread and the started threads still running */
+static uint64_t g_events;    /* atomic */
+
+static void wait_event(void)
 {
+    omni_add_fetch_relaxed_u64(&g_events, 1);
+}
+
+/* Called with the channel's (or core's) mutex held, its condition false. */
+static int wait_step(Waiter *w, bool *in, pthread_cond_t *cv, pthread_mutex_t *mu)
+{
+    uint64_t ev = omni_load_relaxed_u64(&g_events); /* read under mu: see above */
+    pthread_mutex_lock(&g_wait_lock);
+    if (!*in) {
+        *in = true;
+        w->prev = NULL;
+        w->next = g_waiters;
+        if (g_waiters)
+            g_waiters->prev = w;
+        g_waiters = w;
+        g_nwaiting++;
+    }
+    w->seen = ev;
+    bool stuck = g_nwaiting == omni_load_relaxed_u64(&g_alive);
+    for (Waiter *o = g_waiters; stuck && o; o = o->next)
+        stuck = o->seen == ev;
+    pthread_mutex_unlock(&g_wait_lock);
+    if (stuck)
+        return WAIT_DEADLOCK;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += 50 * 1000 * 1000;
@@ -104,7 +150,33 @@ static bool timed_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
     omni_smr_offline(); /* a blocking wait: no grace period waits for us */
     pthread_cond_timedwait(cv, mu, &ts);
     omni_smr_online();
-    return omni_region_mine(NULL) && omni_take_interrupt();
+    if (omni_region_mine(NULL) && omni_take_interrupt())
+        return WAIT_INTERRUPTED;
+    return WAIT_ON;
+}
+
+static void wait_done(Waiter *w, bool in)
+{
+    if (!in)
+        return;
+    pthread_mutex_lock(&g_wait_lock);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        g_waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    g_nwaiting--;
+    pthread_mutex_unlock(&g_wait_lock);
+}
+
+/* Ends a wait that failed: mu released, the error raised. */
+static _Noreturn void wait_fail(int why, const OmniLoc *loc, const char *who, pthread_mutex_t *mu)
+{
+    pthread_mutex_unlock(mu);
+    if (why == WAIT_INTERRUPTED)
+        omni_raise(loc, "interrupted");
+    omni_raise(loc, "%s: deadlock: every thread is waiting (on a channel or a join)", who);
 }
 
 /* ---- threads ------------------------------------------------------------------- */
@@ -120,7 +192,9 @@ struct OmniThreadCore {
     bool joined;
     char error[1024];
     const OmniLoc *error_loc;
-    pthread_mutex_t lock;   /* joined, bt: two threads may join at once */
+    pthread_mutex_t lock;   /* joined, bt, done: two threads may join at once */
+    pthread_cond_t ended;   /* done became true */
+    bool done;              /* the function returned or failed */
     OmniThreadCore *next_zombie;
 };
 
@@ -134,6 +208,7 @@ static void thread_core_free(OmniThreadCore *c)
     if (c->out.m)
         omni_region_unshare(c->out.m);
     pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->ended);
     free(c);
 }
 
@@ -202,6 +277,12 @@ static int thread_main(void *p)
     }
     omni_region_exit(r);
     omni_region_drain_mine();
+    pthread_mutex_lock(&c->lock);
+    c->done = true;
+    omni_sub_fetch_relaxed_u64(&g_alive, 1);
+    wait_event();
+    pthread_cond_broadcast(&c->ended);
+    pthread_mutex_unlock(&c->lock);
     thread_unref(c, true);
     return 0;
 }
@@ -219,12 +300,14 @@ OVal omni_b_thread(Region *r, const OmniLoc *loc, OVal f)
     c->refs = 1; /* the running thread's (the handle's is added below) */
     snprintf(c->name, sizeof c->name, "thread %lld", (long long)c->id);
     pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->ended, NULL);
     c->in = handoff_out(f);
     OThread *t = omni_region_alloc_inline(r, sizeof(OThread));
     omni_hdr_init(t, OT_THREAD);
     t->core = c;
     omni_core_handle(OMNI_VAL(t), r);
     pthread_mutex_lock(&c->lock);
+    omni_add_fetch_relaxed_u64(&g_alive, 1); /* before it can end */
     c->bt = omni_big_thread_start(thread_main, c);
     pthread_mutex_unlock(&c->lock);
     return OMNI_VAL(t);
@@ -245,11 +328,21 @@ OVal omni_b_join(Region *r, const OmniLoc *loc, OVal tv)
         pthread_mutex_unlock(&c->lock);
         omni_raise(loc, "join: thread %lld was already joined", (long long)c->id);
     }
+    Waiter w;
+    bool in = false;
+    while (!c->done) {
+        int why = wait_step(&w, &in, &c->ended, &c->lock);
+        if (why != WAIT_ON) {
+            wait_done(&w, in);
+            wait_fail(why, loc, "join", &c->lock);
+        }
+    }
+    wait_done(&w, in);
     c->joined = true;
     OmniBigThread *bt = c->bt;
     c->bt = NULL;
     pthread_mutex_unlock(&c->lock);
-    omni_big_thread_join(bt);
+    omni_big_thread_join(bt); /* it has returned: a short wait */
     omni_region_drain_orphans(); /* what was handed back to the ended thread */
     reap_zombies();
     if (c->failed) {
@@ -361,11 +454,14 @@ OVal omni_b_send(Region *r, const OmniLoc *loc, OVal cv, OVal v)
     Handoff h = handoff_out(v);
     int64_t room = c->cap ? c->cap : 1;
     pthread_mutex_lock(&c->mu);
+    Waiter w;
+    bool in = false;
     while (!c->closed && c->n >= room) {
-        if (timed_wait(&c->can_send, &c->mu)) {
-            pthread_mutex_unlock(&c->mu);
+        int why = wait_step(&w, &in, &c->can_send, &c->mu);
+        if (why != WAIT_ON) {
+            wait_done(&w, in);
             handoff_drop(h);
-            omni_raise(loc, "interrupted");
+            wait_fail(why, loc, "send", &c->mu);
         }
     }
     if (c->closed) {
@@ -376,15 +472,18 @@ OVal omni_b_send(Region *r, const OmniLoc *loc, OVal cv, OVal v)
     c->q[(c->head + c->n) % room] = h;
     c->n++;
     uint64_t mine = ++c->sent;
+    wait_event();
     pthread_cond_signal(&c->can_recv);
     /* unbuffered: the send completes when its message was received (or the
      * channel closed: the message stays for a recv to drain) */
     while (c->cap == 0 && c->taken < mine && !c->closed) {
-        if (timed_wait(&c->can_send, &c->mu)) {
-            pthread_mutex_unlock(&c->mu);
-            omni_raise(loc, "interrupted");
+        int why = wait_step(&w, &in, &c->can_send, &c->mu);
+        if (why != WAIT_ON) {
+            wait_done(&w, in);
+            wait_fail(why, loc, "send", &c->mu);
         }
     }
+    wait_done(&w, in);
     pthread_mutex_unlock(&c->mu);
     return OMNI_NOTHING;
 }
@@ -394,12 +493,16 @@ OVal omni_b_recv(Region *r, const OmniLoc *loc, OVal cv)
     OmniChanCore *c = want_chan(loc, "recv", cv);
     int64_t room = c->cap ? c->cap : 1;
     pthread_mutex_lock(&c->mu);
+    Waiter w;
+    bool in = false;
     while (c->n == 0 && !c->closed) {
-        if (timed_wait(&c->can_recv, &c->mu)) {
-            pthread_mutex_unlock(&c->mu);
-            omni_raise(loc, "interrupted");
+        int why = wait_step(&w, &in, &c->can_recv, &c->mu);
+        if (why != WAIT_ON) {
+            wait_done(&w, in);
+            wait_fail(why, loc, "recv", &c->mu);
         }
     }
+    wait_done(&w, in);
     if (c->n == 0) { /* closed and drained */
         pthread_mutex_unlock(&c->mu);
         return OMNI_NOTHING;
@@ -408,6 +511,7 @@ OVal omni_b_recv(Region *r, const OmniLoc *loc, OVal cv)
     c->head = (c->head + 1) % room;
     c->n--;
     c->taken++;
+    wait_event();
     pthread_cond_broadcast(&c->can_send);
     pthread_mutex_unlock(&c->mu);
     return handoff_in(h, r);
@@ -419,6 +523,7 @@ OVal omni_b_close(Region *r, const OmniLoc *loc, OVal cv)
     OmniChanCore *c = want_chan(loc, "close!", cv);
     pthread_mutex_lock(&c->mu);
     c->closed = true;
+    wait_event();
     pthread_cond_broadcast(&c->can_recv);
     pthread_cond_broadcast(&c->can_send);
     pthread_mutex_unlock(&c->mu);
