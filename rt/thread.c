@@ -290,6 +290,10 @@ static int thread_main(void *p)
 OVal omni_b_thread(Region *r, const OmniLoc *loc, OVal f)
 {
     omni_want_fn(loc, "thread", f);
+    const OClosure *fc = OMNI_PTR(OClosure, f);
+    if (fc->nreq > 0) /* said here, not later at the join */
+        omni_raise(loc, "thread: expected a function of no arguments, got %s of %d",
+                   fc->name && fc->name[0] ? fc->name : "a function", (int)fc->nreq);
     if (!omni_is_mt())
         omni_region_set_mt(); /* before the first copy made for another thread */
     reap_zombies();
