@@ -134,9 +134,13 @@ static int wait_step(Waiter *w, bool *in, pthread_cond_t *cv, pthread_mutex_t *m
         g_nwaiting++;
     }
     w->seen = ev;
+    /* against the count now: an event since this thread's look (on any
+     * channel) means someone may have been enabled; a thread's end changes
+     * g_alive and g_events together under g_wait_lock */
+    uint64_t now = omni_load_relaxed_u64(&g_events);
     bool stuck = g_nwaiting == omni_load_relaxed_u64(&g_alive);
     for (Waiter *o = g_waiters; stuck && o; o = o->next)
-        stuck = o->seen == ev;
+        stuck = o->seen == now;
     pthread_mutex_unlock(&g_wait_lock);
     if (stuck)
         return WAIT_DEADLOCK;
@@ -279,8 +283,10 @@ static int thread_main(void *p)
     omni_region_drain_mine();
     pthread_mutex_lock(&c->lock);
     c->done = true;
-    omni_sub_fetch_relaxed_u64(&g_alive, 1);
+    pthread_mutex_lock(&g_wait_lock); /* one step for a deadlock check */
     wait_event();
+    omni_sub_fetch_relaxed_u64(&g_alive, 1);
+    pthread_mutex_unlock(&g_wait_lock);
     pthread_cond_broadcast(&c->ended);
     pthread_mutex_unlock(&c->lock);
     thread_unref(c, true);
