@@ -254,25 +254,32 @@ static uint64_t g_thread_ids;
 
 typedef struct CallJob {
     Region *r;
-    OVal f, result;
+    Handoff in;
+    OVal result;
 } CallJob;
 
+/* The function's copy (made here, so that an error in it is the thread's
+ * error too), then the call. */
 static void call_fn(void *p)
 {
     CallJob *j = p;
-    j->result = omni_apply(j->r, &thread_loc, j->f, 0, NULL);
+    OVal f = handoff_in(j->in, j->r);
+    j->in.m = NULL;
+    j->result = omni_apply(j->r, &thread_loc, f, 0, NULL);
 }
 
 /* The body of a started thread, on its own big stack (stack.c). */
 static int thread_main(void *p)
 {
     OmniThreadCore *c = p;
-    omni_region_thread_begin(c->name);
+    omni_region_thread_begin("thread global"); /* outlives c: a static name */
     Region *r = omni_region_new_at(omni_region_global(), &thread_loc);
-    CallJob job = { r, handoff_in(c->in, r), OMNI_NOTHING };
+    CallJob job = { r, c->in, OMNI_NOTHING };
     c->in.m = NULL;
     OmniCaught caught;
     if (omni_try_catch(r, call_fn, &job, &caught)) {
+        if (job.in.m) /* the copy itself failed: the message is given back */
+            omni_region_unshare(job.in.m);
         c->failed = true;
         snprintf(c->error, sizeof c->error, "%s", caught.text);
         c->error_loc = caught.loc;
@@ -348,6 +355,10 @@ OVal omni_b_join(Region *r, const OmniLoc *loc, OVal tv)
         }
     }
     wait_done(&w, in);
+    if (c->joined) { /* another join was waiting too, and went first */
+        pthread_mutex_unlock(&c->lock);
+        omni_raise(loc, "join: thread %lld was already joined", (long long)c->id);
+    }
     c->joined = true;
     OmniBigThread *bt = c->bt;
     c->bt = NULL;
